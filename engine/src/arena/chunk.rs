@@ -1,0 +1,76 @@
+//! The raw memory behind an arena: chunks taken from the system allocator.
+//!
+//! This is the only place that calls `std::alloc`. Everything above it sees a chunk
+//! as a start pointer, a capacity and the logical offset at which it begins.
+
+use std::alloc::{self, Layout};
+use std::ptr::NonNull;
+
+/// Alignment of every chunk's first byte. Allocations with an alignment up to this
+/// never need padding at the start of a fresh chunk.
+pub(crate) const CHUNK_ALIGN: usize = 16;
+
+/// A block of memory owned by an arena.
+#[derive(Debug)]
+pub(crate) struct Chunk {
+    start: NonNull<u8>,
+    capacity: usize,
+    /// Logical offset of `start`: the arena's used bytes before this chunk.
+    pub(crate) base_offset: usize,
+}
+
+impl Chunk {
+    /// Takes `capacity` bytes from the system allocator, or `None` if it refuses or
+    /// the size is not representable as a `Layout`.
+    pub(crate) fn allocate(capacity: usize, base_offset: usize) -> Option<Chunk> {
+        debug_assert!(capacity > 0, "chunks are never empty");
+        let layout = Layout::from_size_align(capacity, CHUNK_ALIGN).ok()?;
+        // SAFETY: `layout` has a non-zero size (asserted above, and every caller
+        // asks for at least one byte).
+        let start = NonNull::new(unsafe { alloc::alloc(layout) })?;
+        Some(Chunk {
+            start,
+            capacity,
+            base_offset,
+        })
+    }
+
+    pub(crate) fn start(&self) -> *mut u8 {
+        self.start.as_ptr()
+    }
+
+    pub(crate) fn end(&self) -> *mut u8 {
+        self.start.as_ptr().wrapping_add(self.capacity)
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Bytes of padding needed before an allocation aligned to `align` at `addr`.
+    pub(crate) fn padding_for(addr: usize, align: usize) -> usize {
+        addr.wrapping_neg() & (align - 1)
+    }
+
+    /// Whether an allocation of `size` bytes aligned to `align` fits in this chunk
+    /// when it is empty.
+    pub(crate) fn fits_when_empty(&self, size: usize, align: usize) -> bool {
+        let padding = Self::padding_for(self.start.as_ptr().addr(), align);
+        padding
+            .checked_add(size)
+            .is_some_and(|needed| needed <= self.capacity)
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        // SAFETY: `start` came from `alloc::alloc` with exactly this layout in
+        // `Chunk::allocate` (which checked the layout), and a chunk is dropped once.
+        unsafe {
+            alloc::dealloc(
+                self.start.as_ptr(),
+                Layout::from_size_align_unchecked(self.capacity, CHUNK_ALIGN),
+            );
+        }
+    }
+}

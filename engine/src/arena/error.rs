@@ -1,0 +1,207 @@
+//! Why an arena operation failed.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// Why an allocation failed. The arena is unchanged after any of these.
+///
+/// ```
+/// use engine::{AllocError, Arena};
+///
+/// let arena = Arena::with_fixed_capacity("tiny", 64);
+/// let err = arena.try_alloc_slice_fill_copy(1000, 0u8).unwrap_err();
+/// assert!(matches!(err, AllocError::CapacityExceeded { requested: 1000, .. }));
+/// assert!(err.to_string().contains("tiny"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AllocError {
+    /// `count` elements of `element_size` bytes do not fit in `isize::MAX` bytes.
+    SizeOverflow {
+        /// Name of the arena.
+        arena: Arc<str>,
+        /// Number of elements asked for.
+        count: usize,
+        /// Size of one element in bytes.
+        element_size: usize,
+    },
+    /// The size and alignment do not make a valid `Layout` (alignment not a power of
+    /// two, or size too large once rounded up to the alignment).
+    InvalidLayout {
+        /// Name of the arena.
+        arena: Arc<str>,
+        /// Requested size in bytes.
+        size: usize,
+        /// Requested alignment in bytes.
+        align: usize,
+    },
+    /// The arena has a fixed capacity and the request does not fit in what is left.
+    CapacityExceeded {
+        /// Name of the arena.
+        arena: Arc<str>,
+        /// Requested size in bytes.
+        requested: usize,
+        /// Requested alignment in bytes.
+        align: usize,
+        /// Bytes already in use.
+        used: usize,
+        /// The fixed capacity in bytes.
+        capacity: usize,
+    },
+    /// Growing the arena for this request would commit more than its budget.
+    BudgetExceeded {
+        /// Name of the arena.
+        arena: Arc<str>,
+        /// Requested size in bytes.
+        requested: usize,
+        /// Bytes the arena holds from the system now.
+        committed: usize,
+        /// The budget in bytes.
+        budget: usize,
+    },
+    /// The system allocator refused a new chunk.
+    OutOfMemory {
+        /// Name of the arena.
+        arena: Arc<str>,
+        /// Requested size in bytes.
+        requested: usize,
+        /// Size of the chunk that could not be allocated.
+        chunk_bytes: usize,
+    },
+}
+
+impl fmt::Display for AllocError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AllocError::SizeOverflow {
+                arena,
+                count,
+                element_size,
+            } => write!(
+                f,
+                "arena `{arena}`: {count} elements of {element_size} bytes overflow the address space"
+            ),
+            AllocError::InvalidLayout { arena, size, align } => write!(
+                f,
+                "arena `{arena}`: invalid layout of {size} bytes aligned to {align} (alignment must be a power of two and the size at most isize::MAX)"
+            ),
+            AllocError::CapacityExceeded {
+                arena,
+                requested,
+                align,
+                used,
+                capacity,
+            } => write!(
+                f,
+                "arena `{arena}`: {requested} bytes (align {align}) do not fit: {used} of a fixed {capacity} bytes are in use"
+            ),
+            AllocError::BudgetExceeded {
+                arena,
+                requested,
+                committed,
+                budget,
+            } => write!(
+                f,
+                "arena `{arena}`: growing for {requested} bytes would exceed its budget of {budget} bytes ({committed} bytes committed)"
+            ),
+            AllocError::OutOfMemory {
+                arena,
+                requested,
+                chunk_bytes,
+            } => write!(
+                f,
+                "arena `{arena}`: the system allocator refused a chunk of {chunk_bytes} bytes for a request of {requested} bytes"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AllocError {}
+
+/// Why a `pop` or `rewind` was refused. The arena is unchanged after any of these.
+///
+/// ```
+/// use engine::{Arena, StackError};
+///
+/// let mut arena = Arena::new("stack");
+/// arena.push(16);
+/// let err = arena.try_pop(32).unwrap_err();
+/// assert_eq!(err, StackError::PopUnderflow { requested: 32, used: 16 });
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StackError {
+    /// More bytes were popped than the arena holds.
+    PopUnderflow {
+        /// Bytes asked to pop.
+        requested: usize,
+        /// Bytes in use.
+        used: usize,
+    },
+    /// Debug mode: the popped size is not the size of the last block pushed.
+    PopMismatch {
+        /// Bytes asked to pop.
+        requested: usize,
+        /// Size of the last block, as recorded when it was pushed.
+        last_block: usize,
+    },
+    /// The mark was taken on a different arena.
+    ForeignMark {
+        /// Name of the arena that was asked to rewind.
+        arena: Arc<str>,
+    },
+    /// The arena was reset after the mark was taken.
+    MarkBeforeReset {
+        /// Resets of the arena when the mark was taken.
+        mark_resets: u64,
+        /// Resets of the arena now.
+        arena_resets: u64,
+    },
+    /// The arena was already rewound or popped below the mark, so the mark no
+    /// longer names a position in use.
+    MarkAhead {
+        /// Offset recorded in the mark.
+        mark_offset: usize,
+        /// Bytes in use now.
+        used: usize,
+    },
+}
+
+impl fmt::Display for StackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StackError::PopUnderflow { requested, used } => {
+                write!(
+                    f,
+                    "cannot pop {requested} bytes: only {used} bytes are in use"
+                )
+            }
+            StackError::PopMismatch {
+                requested,
+                last_block,
+            } => write!(
+                f,
+                "cannot pop {requested} bytes: the last block pushed was {last_block} bytes"
+            ),
+            StackError::ForeignMark { arena } => {
+                write!(
+                    f,
+                    "arena `{arena}` cannot rewind to a mark of another arena"
+                )
+            }
+            StackError::MarkBeforeReset {
+                mark_resets,
+                arena_resets,
+            } => write!(
+                f,
+                "the mark was taken after reset {mark_resets}, but the arena has been reset {arena_resets} times since"
+            ),
+            StackError::MarkAhead { mark_offset, used } => write!(
+                f,
+                "the mark at offset {mark_offset} is no longer valid: only {used} bytes are in use"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StackError {}
