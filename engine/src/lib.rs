@@ -2,8 +2,20 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod arena;
+mod asset;
+mod frame;
+#[cfg(feature = "wgpu")]
+pub mod gpu;
+mod level;
 
 pub use arena::{
     AllocError, Arena, ArenaOptions, ArenaStats, DEFAULT_FIRST_CHUNK_BYTES, Growth, Mark,
     POISON_BYTE, PUSH_ALIGN, StackError,
 };
+pub use asset::format as asset_format;
+pub use asset::{
+    ASSET_HEADER_BYTES, ASSET_MAGIC, ASSET_PAYLOAD_ALIGN, ASSET_VERSION, AssetArena, AssetError,
+    AssetId, AssetKind, AssetMark, ReleaseReport, encode_asset, write_asset_file,
+};
+pub use frame::{Frame, FrameArenas, FrameConfig, FrameSlice, FrameStats, Overflow};
+pub use level::{GrowthReport, GrowthSite, LevelArena, UnloadReport};

@@ -3,6 +3,7 @@
 mod allocator;
 mod chunk;
 mod error;
+mod inspect;
 mod options;
 mod stats;
 

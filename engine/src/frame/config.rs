@@ -1,0 +1,34 @@
+//! How the frame arenas are sized.
+
+/// Construction options for [`FrameArenas`](crate::FrameArenas).
+///
+/// ```
+/// use engine::{FrameArenas, FrameConfig};
+/// let frames = FrameArenas::new(FrameConfig { budget_bytes: 8 << 20, worker_count: 4, ..Default::default() });
+/// assert_eq!(frames.worker_count(), 4);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameConfig {
+    /// Prefix of the arenas' names: the two frame buffers are `<name>.a` and
+    /// `<name>.b`, the workers `<name>.worker0`, `<name>.worker1`, ...
+    pub name: &'static str,
+    /// Bytes a frame is expected to need. Each frame buffer starts with this much;
+    /// a frame that needs more grows into overflow memory and is recorded as an
+    /// [`Overflow`](crate::Overflow), it never fails.
+    pub budget_bytes: usize,
+    /// How many per-thread worker arenas to keep, all reset at each frame boundary.
+    pub worker_count: usize,
+    /// Bytes each worker arena starts with (and its overflow threshold).
+    pub worker_budget_bytes: usize,
+}
+
+impl Default for FrameConfig {
+    fn default() -> Self {
+        FrameConfig {
+            name: "frame",
+            budget_bytes: 4 << 20,
+            worker_count: 0,
+            worker_budget_bytes: 1 << 20,
+        }
+    }
+}
