@@ -1,0 +1,210 @@
+//! A game loop over the three memory lifetimes: two levels loaded in turn (level
+//! arena + asset files), frames built from double-buffered frame arenas, and the
+//! per-frame memory printed.
+//!
+//! ```text
+//! cargo run -p engine --example game_loop -- --frames 240 --frames-per-level 60
+//! ```
+
+use engine::{
+    AssetArena, AssetId, AssetKind, FrameArenas, FrameConfig, LevelArena, write_asset_file,
+};
+use std::path::{Path, PathBuf};
+
+/// One object of a level: loaded once, lives until the level unloads.
+struct LevelObject {
+    name: String,
+    position: [f32; 2],
+    velocity: [f32; 2],
+}
+
+/// A loaded level: its objects live in the level arena, its files in the asset arena.
+struct Level<'a> {
+    objects: &'a [LevelObject],
+    mesh: AssetId,
+    material: AssetId,
+}
+
+struct Options {
+    frames: u64,
+    frames_per_level: u64,
+    print_every: u64,
+}
+
+fn parse_options() -> Result<Options, String> {
+    let mut options = Options {
+        frames: 240,
+        frames_per_level: 60,
+        print_every: 30,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut number = |name: &str| -> Result<u64, String> {
+            let value = args.next().ok_or(format!("{name} needs a number"))?;
+            value
+                .parse()
+                .map_err(|_| format!("{name}: `{value}` is not a number"))
+        };
+        match flag.as_str() {
+            "--frames" => options.frames = number("--frames")?,
+            "--frames-per-level" => options.frames_per_level = number("--frames-per-level")?.max(1),
+            "--print-every" => options.print_every = number("--print-every")?.max(1),
+            "--help" | "-h" => {
+                println!(
+                    "usage: game_loop [--frames N] [--frames-per-level N] [--print-every N]"
+                );
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument `{other}` (try --help)")),
+        }
+    }
+    Ok(options)
+}
+
+/// Writes the two levels' asset files (a mesh and a material each).
+fn write_assets(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for level in 1..=2u32 {
+        let vertices: Vec<f32> = (0..level * 96).map(|i| (i as f32).sin()).collect();
+        write_asset_file(
+            dir.join(format!("level{level}.mesh")),
+            AssetKind::MESH,
+            bytemuck::cast_slice(&vertices),
+        )?;
+        let tint = [0.2 * level as f32, 0.5, 1.0 / level as f32, 1.0];
+        write_asset_file(
+            dir.join(format!("level{level}.material")),
+            AssetKind::MATERIAL,
+            bytemuck::cast_slice(&tint),
+        )?;
+    }
+    Ok(())
+}
+
+fn load_level<'a>(
+    number: u32,
+    arena: &'a LevelArena,
+    assets: &mut AssetArena,
+    dir: &Path,
+) -> Result<Level<'a>, engine::AssetError> {
+    let mesh = assets.load(dir.join(format!("level{number}.mesh")))?;
+    let material = assets.load(dir.join(format!("level{number}.material")))?;
+    let count = 500 * number as usize;
+    let objects = arena.alloc_slice_fill_with(count, |i| LevelObject {
+        name: format!("level{number}-object{i}"),
+        position: [(i % 50) as f32, (i / 50) as f32],
+        velocity: [((i * 7) % 5) as f32 - 2.0, ((i * 3) % 5) as f32 - 2.0],
+    });
+    arena.seal();
+    Ok(Level {
+        objects,
+        mesh,
+        material,
+    })
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let options = parse_options()?;
+    let asset_dir: PathBuf = std::env::temp_dir().join(format!("game-loop-assets-{}", std::process::id()));
+    write_assets(&asset_dir)?;
+
+    let mut frames = FrameArenas::new(FrameConfig {
+        budget_bytes: 256 << 10,
+        worker_count: 2,
+        worker_budget_bytes: 64 << 10,
+        ..FrameConfig::default()
+    });
+    let mut level_arena = LevelArena::with_capacity("level", 256 << 10);
+    let mut assets = AssetArena::with_limit("assets", 16 << 20);
+    let assets_before_levels = assets.mark();
+
+    let mut frame_number = 0;
+    let mut level_number = 1;
+    while frame_number < options.frames {
+        let level = load_level(level_number, &level_arena, &mut assets, &asset_dir)?;
+        println!(
+            "loaded level {level_number}: {} objects, {} assets, level arena {} bytes",
+            level.objects.len(),
+            assets.len(),
+            level_arena.stats().used_bytes
+        );
+        let mut last_positions = None;
+        let level_end = (frame_number + options.frames_per_level).min(options.frames);
+        while frame_number < level_end {
+            let frame = frames.begin_frame();
+            let time = frame.index() as f32 / 60.0;
+            // Move every object; keep the positions for the next frame.
+            let positions = frame.alloc_slice_fill_with(level.objects.len(), |i| {
+                let object = &level.objects[i];
+                [
+                    object.position[0] + object.velocity[0] * time,
+                    object.position[1] + object.velocity[1] * time,
+                ]
+            });
+            let previous = last_positions.and_then(|kept| frame.previous(kept));
+            // Cull: what is inside a 40x40 view, moving with time.
+            let view_x = (time * 3.0) % 40.0;
+            let mut visible = allocator_api2::vec::Vec::new_in(frame.arena());
+            visible.extend(
+                positions
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p[0] >= view_x && p[0] < view_x + 40.0 && p[1].abs() < 40.0)
+                    .map(|(index, _)| index as u32),
+            );
+            // Sort by depth (y), front to back.
+            let mut keys = allocator_api2::vec::Vec::with_capacity_in(visible.len(), frame.arena());
+            keys.extend(visible.iter().map(|&index| {
+                let depth = positions[index as usize][1].to_bits() as u64;
+                (depth << 32) | index as u64
+            }));
+            keys.sort_unstable();
+            let mesh_bytes = assets.get(level.mesh).len();
+            let tint: &[f32] = assets.get_pod(level.material)?;
+            let moved = previous.map_or(0, |previous| {
+                previous.iter().zip(positions.iter()).filter(|(a, b)| a != b).count()
+            });
+            let label = frame.alloc_str(level.objects[0].name.as_str());
+            if frame_number % options.print_every == 0 {
+                // The frame's own arena stats: `frames.stats()` would need the
+                // frame's borrow to end first.
+                let stats = frame.stats();
+                println!(
+                    "frame {:>5} level {level_number} ({label}): visible {:>4} moved {:>4} mesh {mesh_bytes} B tint {:.1} | frame {} B in {} allocs, high-water {} B, committed {} B | level {} B (+{} after load) | assets {} B",
+                    frame.index(),
+                    keys.len(),
+                    moved,
+                    tint[0],
+                    stats.used_bytes,
+                    stats.allocation_count,
+                    stats.high_water_bytes,
+                    stats.committed_bytes,
+                    level_arena.stats().used_bytes,
+                    level_arena.growth_bytes(),
+                    assets.stats().used_bytes,
+                );
+            }
+            last_positions = frame.keep(positions);
+            frame_number += 1;
+        }
+        drop(level);
+        let unloaded = level_arena.unload();
+        let released = assets.release_to(assets_before_levels)?;
+        println!(
+            "unloaded level {level_number}: {} destructors, {} level bytes, {} assets ({} bytes) released",
+            unloaded.destructors_run,
+            unloaded.bytes_freed,
+            released.assets.len(),
+            released.bytes
+        );
+        level_number = 3 - level_number;
+    }
+    let (overflow, overflow_count) = frames.last_overflow();
+    println!(
+        "done: {} frames, {overflow_count} over budget{}",
+        options.frames,
+        overflow.map_or(String::new(), |o| format!(" (last: {o})"))
+    );
+    std::fs::remove_dir_all(&asset_dir)?;
+    Ok(())
+}
