@@ -15,7 +15,11 @@ impl Arena {
     /// Whether `ptr..ptr + size` is the most recent allocation (and bytes may be handed
     /// back or grown in place).
     fn is_last_allocation(&self, ptr: NonNull<u8>, size: usize) -> bool {
-        !self.options.debug_blocks && ptr.as_ptr().wrapping_add(size) == self.ptr.get()
+        // The start check matters: a block that ends a previous chunk can end exactly
+        // where the current chunk begins, if the system allocator placed them so.
+        !self.options.debug_blocks
+            && ptr.as_ptr().addr() >= self.chunk_start.get().addr()
+            && ptr.as_ptr().wrapping_add(size) == self.ptr.get()
     }
 }
 
@@ -75,6 +79,9 @@ unsafe impl Allocator for &Arena {
             return Ok(NonNull::slice_from_raw_parts(new_ptr, new_layout.size()));
         }
         if self.is_last_allocation(ptr, old_layout.size()) {
+            // Record the peak before handing bytes back, as `deallocate` does.
+            let used = self.offset();
+            self.high_water.set(self.high_water.get().max(used));
             self.ptr.set(ptr.as_ptr().wrapping_add(new_layout.size()));
         }
         Ok(NonNull::slice_from_raw_parts(ptr, new_layout.size()))
