@@ -5,11 +5,25 @@
 //! ```text
 //! cargo run -p engine --example game_loop -- --frames 240 --frames-per-level 60
 //! ```
+//!
+//! Every frame is recorded by a [`Telemetry`]; `--telemetry-csv PATH` writes each
+//! frame's [`MemoryReport`] there. With `--features tracy`, connect the Tracy 0.14
+//! profiler: each arena is a memory pool and a plot, each frame a frame mark, and the
+//! frame's phases are `tracing` spans. `--wait-for-profiler SECONDS` waits for it
+//! before the first frame; `--frame-budget BYTES` sets the frame arenas' budget (a
+//! small one shows the overflow reports).
+//!
+//! ```text
+//! cargo run -p engine --example game_loop --features tracy -- --frames 100000 --wait-for-profiler 60
+//! ```
 
 use engine::{
-    AssetArena, AssetId, AssetKind, FrameArenas, FrameConfig, LevelArena, write_asset_file,
+    ArenaKind, AssetArena, AssetId, AssetKind, FrameArenas, FrameConfig, LevelArena, MemoryReport,
+    Telemetry, write_asset_file,
 };
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// One object of a level: loaded once, lives until the level unloads.
 struct LevelObject {
@@ -29,6 +43,9 @@ struct Options {
     frames: u64,
     frames_per_level: u64,
     print_every: u64,
+    frame_budget: usize,
+    wait_for_profiler: Option<u64>,
+    telemetry_csv: Option<PathBuf>,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -36,6 +53,9 @@ fn parse_options() -> Result<Options, String> {
         frames: 240,
         frames_per_level: 60,
         print_every: 30,
+        frame_budget: 256 << 10,
+        wait_for_profiler: None,
+        telemetry_csv: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -49,9 +69,18 @@ fn parse_options() -> Result<Options, String> {
             "--frames" => options.frames = number("--frames")?,
             "--frames-per-level" => options.frames_per_level = number("--frames-per-level")?.max(1),
             "--print-every" => options.print_every = number("--print-every")?.max(1),
+            "--frame-budget" => options.frame_budget = number("--frame-budget")? as usize,
+            "--wait-for-profiler" => {
+                options.wait_for_profiler = Some(number("--wait-for-profiler")?);
+            }
+            "--telemetry-csv" => {
+                let path = args.next().ok_or("--telemetry-csv needs a path")?;
+                options.telemetry_csv = Some(path.into());
+            }
             "--help" | "-h" => {
                 println!(
-                    "usage: game_loop [--frames N] [--frames-per-level N] [--print-every N]"
+                    "usage: game_loop [--frames N] [--frames-per-level N] [--print-every N] \
+                     [--frame-budget BYTES] [--wait-for-profiler SECONDS] [--telemetry-csv PATH]"
                 );
                 std::process::exit(0);
             }
@@ -103,13 +132,43 @@ fn load_level<'a>(
     })
 }
 
+/// With the `tracy` feature, `tracing` spans become Tracy zones.
+#[cfg(feature = "tracy")]
+fn install_tracing() -> Result<(), Box<dyn std::error::Error>> {
+    use tracing_subscriber::layer::SubscriberExt;
+    let subscriber = tracing_subscriber::registry().with(tracing_tracy::TracyLayer::default());
+    tracing::subscriber::set_global_default(subscriber)?;
+    Ok(())
+}
+
+#[cfg(not(feature = "tracy"))]
+fn install_tracing() -> Result<(), Box<dyn std::error::Error>> {
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = parse_options()?;
-    let asset_dir: PathBuf = std::env::temp_dir().join(format!("game-loop-assets-{}", std::process::id()));
+    install_tracing()?;
+    if let Some(seconds) = options.wait_for_profiler
+        && !engine::telemetry::wait_for_profiler(Duration::from_secs(seconds))
+    {
+        return Err(format!("no Tracy profiler connected within {seconds} s").into());
+    }
+    let mut telemetry = Telemetry::new();
+    let mut telemetry_csv = match &options.telemetry_csv {
+        Some(path) => {
+            let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+            writeln!(file, "{}", MemoryReport::CSV_HEADER)?;
+            Some(file)
+        }
+        None => None,
+    };
+    let asset_dir: PathBuf =
+        std::env::temp_dir().join(format!("game-loop-assets-{}", std::process::id()));
     write_assets(&asset_dir)?;
 
     let mut frames = FrameArenas::new(FrameConfig {
-        budget_bytes: 256 << 10,
+        budget_bytes: options.frame_budget,
         worker_count: 2,
         worker_budget_bytes: 64 << 10,
         ..FrameConfig::default()
@@ -131,8 +190,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut last_positions = None;
         let level_end = (frame_number + options.frames_per_level).min(options.frames);
         while frame_number < level_end {
+            let frame_span = tracing::info_span!("frame").entered();
+            telemetry.begin_frame(frame_number);
             let frame = frames.begin_frame();
             let time = frame.index() as f32 / 60.0;
+            let update = tracing::info_span!("update").entered();
             // Move every object; keep the positions for the next frame.
             let positions = frame.alloc_slice_fill_with(level.objects.len(), |i| {
                 let object = &level.objects[i];
@@ -142,6 +204,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ]
             });
             let previous = last_positions.and_then(|kept| frame.previous(kept));
+            drop(update);
+            let build_draws = tracing::info_span!("build_draws").entered();
             // Cull: what is inside a 40x40 view, moving with time.
             let view_x = (time * 3.0) % 40.0;
             let mut visible = allocator_api2::vec::Vec::new_in(frame.arena());
@@ -159,10 +223,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 (depth << 32) | index as u64
             }));
             keys.sort_unstable();
+            drop(build_draws);
             let mesh_bytes = assets.get(level.mesh).len();
             let tint: &[f32] = assets.get_pod(level.material)?;
             let moved = previous.map_or(0, |previous| {
-                previous.iter().zip(positions.iter()).filter(|(a, b)| a != b).count()
+                previous
+                    .iter()
+                    .zip(positions.iter())
+                    .filter(|(a, b)| a != b)
+                    .count()
             });
             let label = frame.alloc_str(level.objects[0].name.as_str());
             if frame_number % options.print_every == 0 {
@@ -185,9 +254,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 );
             }
             last_positions = frame.keep(positions);
+            drop((visible, keys));
+            let report = tracing::info_span!("telemetry").entered();
+            telemetry.record_frames(&frames);
+            telemetry.record_arena(ArenaKind::Level, level_arena.arena(), 0);
+            telemetry.record_arena(ArenaKind::Asset, assets.arena(), 0);
+            telemetry.end_frame();
+            if let Some(csv) = telemetry_csv.as_mut() {
+                telemetry.report().write_csv(csv)?;
+            }
+            drop(report);
+            drop(frame_span);
             frame_number += 1;
         }
-        drop(level);
         let unloaded = level_arena.unload();
         let released = assets.release_to(assets_before_levels)?;
         println!(
@@ -205,6 +284,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         options.frames,
         overflow.map_or(String::new(), |o| format!(" (last: {o})"))
     );
+    if let Some(mut csv) = telemetry_csv {
+        csv.flush()?;
+    }
     std::fs::remove_dir_all(&asset_dir)?;
     Ok(())
 }

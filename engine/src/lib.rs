@@ -7,6 +7,7 @@ mod frame;
 #[cfg(feature = "wgpu")]
 pub mod gpu;
 mod level;
+pub mod telemetry;
 
 pub use arena::{
     AllocError, Arena, ArenaOptions, ArenaStats, DEFAULT_FIRST_CHUNK_BYTES, Growth, Mark,
@@ -19,3 +20,4 @@ pub use asset::{
 };
 pub use frame::{Frame, FrameArenas, FrameConfig, FrameSlice, FrameStats, Overflow};
 pub use level::{GrowthReport, GrowthSite, LevelArena, UnloadReport};
+pub use telemetry::{ArenaKind, ArenaReport, MemoryReport, Telemetry};

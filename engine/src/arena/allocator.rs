@@ -51,7 +51,7 @@ unsafe impl Allocator for &Arena {
     ) -> Result<NonNull<[u8]>, AllocError> {
         let extra = new_layout.size() - old_layout.size();
         let fits_in_place = self.is_last_allocation(ptr, old_layout.size())
-            && ptr.as_ptr().addr() % new_layout.align() == 0
+            && ptr.as_ptr().addr().is_multiple_of(new_layout.align())
             && extra <= self.chunk_end.get().addr() - self.ptr.get().addr();
         if fits_in_place {
             self.ptr.set(self.ptr.get().wrapping_add(extra));
@@ -71,7 +71,7 @@ unsafe impl Allocator for &Arena {
         old_layout: Layout,
         new_layout: Layout,
     ) -> Result<NonNull<[u8]>, AllocError> {
-        if ptr.as_ptr().addr() % new_layout.align() != 0 {
+        if !ptr.as_ptr().addr().is_multiple_of(new_layout.align()) {
             let new_ptr = self.try_alloc_layout(new_layout).map_err(|_| AllocError)?;
             // SAFETY: the old block holds at least `new_layout.size()` bytes; the new
             // block is fresh and disjoint from it.

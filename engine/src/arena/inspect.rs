@@ -35,3 +35,20 @@ impl Arena {
         std::sync::Arc::clone(&self.name)
     }
 }
+
+impl Arena {
+    /// `(address, capacity)` of each chunk held from the system, in logical order
+    /// (spares left by a rewind included): the memory behind `committed_bytes`.
+    pub(crate) fn chunk_spans(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        (0..).map_while(move |index| {
+            // SAFETY: the shared borrow of the slow state lives only inside this call,
+            // which calls no user code and no arena method, so no `&mut` to it can be
+            // alive meanwhile. Between calls the arena may change (an allocation in
+            // the caller's loop); each call then reads the chunk list as it is.
+            let slow = unsafe { &*self.slow.get() };
+            slow.chunks
+                .get(index)
+                .map(|chunk| (chunk.start().addr(), chunk.capacity()))
+        })
+    }
+}

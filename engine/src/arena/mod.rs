@@ -126,6 +126,9 @@ struct Block {
     /// Offset before the allocation's alignment padding.
     offset_before: usize,
     size: usize,
+    /// How Tracy's per-allocation mode reported it.
+    #[cfg(feature = "tracy")]
+    tracy: crate::telemetry::tracy::BlockReport,
 }
 
 // SAFETY: the arena owns its chunks outright; the raw pointers in it point only into
@@ -518,12 +521,24 @@ impl Arena {
     /// Debug-mode bookkeeping after an allocation took the slow path.
     fn after_slow_alloc(&self, offset_before: usize, size: usize) {
         if self.options.debug_blocks {
-            // SAFETY: no other borrow of the slow state is alive (callers hold none).
-            let slow = unsafe { &mut *self.slow.get() };
-            slow.blocks.push(Block {
-                offset_before,
-                size,
-            });
+            // Zero-sized allocations are not blocks (most never reach this slow path),
+            // so `pop(0)` frees nothing, as in a normal arena.
+            if size > 0 {
+                #[cfg(feature = "tracy")]
+                let tracy = crate::telemetry::tracy::block_allocated(
+                    &self.name,
+                    self.ptr.get().addr() - size,
+                    size,
+                );
+                // SAFETY: no other borrow of the slow state is alive (callers hold none).
+                let slow = unsafe { &mut *self.slow.get() };
+                slow.blocks.push(Block {
+                    offset_before,
+                    size,
+                    #[cfg(feature = "tracy")]
+                    tracy,
+                });
+            }
             self.limit.set(self.ptr.get());
         }
     }
@@ -1038,8 +1053,8 @@ impl Arena {
     ///
     /// In debug mode ([`ArenaOptions::debug_blocks`]) `size` must be the size of the
     /// last block pushed or allocated, and that block's alignment padding goes too;
-    /// the freed bytes are poisoned. Otherwise the offset simply moves back `size`
-    /// bytes.
+    /// the freed bytes are poisoned (zero-sized allocations are not blocks, and
+    /// `pop(0)` frees nothing). Otherwise the offset simply moves back `size` bytes.
     ///
     /// # Panics
     /// On the errors of [`try_pop`](Arena::try_pop).
@@ -1075,6 +1090,10 @@ impl Arena {
     pub fn try_pop(&mut self, size: usize) -> Result<(), StackError> {
         let used = self.offset();
         let target = if self.options.debug_blocks {
+            if size == 0 {
+                // Zero-sized allocations are not recorded as blocks.
+                return Ok(());
+            }
             let last = self.slow.get_mut().blocks.last().copied();
             match last {
                 Some(block) if block.size == size => block.offset_before,
@@ -1087,7 +1106,7 @@ impl Arena {
                 None => {
                     return Err(StackError::PopUnderflow {
                         requested: size,
-                        used: 0,
+                        used,
                     });
                 }
             }
@@ -1173,8 +1192,11 @@ impl Arena {
             });
         }
         if !self.options.debug_blocks && mark.offset >= self.chunk_base.get() {
-            // Fast path: the mark is in the current chunk.
-            self.high_water.set(self.high_water.get().max(used));
+            // Fast path: the mark is in the current chunk. The high-water mark is
+            // written only when it rises: `scope` comes through here every time.
+            if used > self.high_water.get() {
+                self.high_water.set(used);
+            }
             let within = mark.offset - self.chunk_base.get();
             self.ptr.set(self.chunk_start.get().wrapping_add(within));
             return Ok(());
@@ -1223,17 +1245,36 @@ impl Arena {
     /// assert_eq!((stats.used_bytes, stats.chunk_count), (0, 1));
     /// assert!(stats.committed_bytes >= 40_000);
     /// ```
+    #[inline]
     pub fn reset(&mut self) {
         let used = self.offset();
         self.high_water.set(self.high_water.get().max(used));
+        self.reset_count += 1;
+        self.allocation_count.set(0);
+        if !self.options.debug_blocks && self.slow.get_mut().chunks.len() == 1 {
+            // The steady state: one chunk, already current, and chunk 0 always starts
+            // at offset 0. Only debug mode keeps blocks, so there are none to clear.
+            debug_assert!(self.chunk_index.get() == 0 && self.chunk_base.get() == 0);
+            self.ptr.set(self.chunk_start.get());
+            return;
+        }
+        self.reset_chunks(used);
+    }
+
+    /// The rest of [`reset`](Arena::reset), out of line so that the common case
+    /// stays a few instructions: debug-mode poisoning, and going back to one chunk.
+    #[inline(never)]
+    fn reset_chunks(&mut self, used: usize) {
         if self.options.debug_blocks {
             self.poison(0, used);
         }
-        self.reset_count += 1;
-        self.allocation_count.set(0);
         let high_water = self.high_water.get();
         let budget = self.options.budget_bytes;
         let slow = self.slow.get_mut();
+        #[cfg(feature = "tracy")]
+        if self.options.debug_blocks {
+            crate::telemetry::tracy::blocks_discarded(&self.name);
+        }
         slow.blocks.clear();
         if slow.chunks.is_empty() {
             return;
@@ -1278,11 +1319,13 @@ impl Arena {
         if self.options.debug_blocks {
             self.poison(target, used);
             let blocks = &mut self.slow.get_mut().blocks;
-            while blocks
-                .last()
-                .is_some_and(|block| block.offset_before >= target)
-            {
+            while let Some(&block) = blocks.last() {
+                if block.offset_before < target {
+                    break;
+                }
                 blocks.pop();
+                #[cfg(feature = "tracy")]
+                crate::telemetry::tracy::block_freed(&self.name, block.tracy);
             }
         }
         if target < self.chunk_base.get() {
@@ -1323,6 +1366,17 @@ impl Arena {
                     ptr::write_bytes(chunks[index].start().add(lo - base), POISON_BYTE, hi - lo);
                 }
             }
+        }
+    }
+}
+
+#[cfg(feature = "tracy")]
+impl Drop for Arena {
+    /// Tracy's per-allocation pool of a debug-mode arena must not keep blocks that
+    /// no longer exist.
+    fn drop(&mut self) {
+        if self.options.debug_blocks {
+            crate::telemetry::tracy::blocks_discarded(&self.name);
         }
     }
 }

@@ -14,9 +14,14 @@ use crate::{Arena, ArenaOptions, ArenaStats, Mark, StackError};
 use format::{HeaderProblem, parse_header};
 use std::alloc::Layout;
 use std::fs::File;
-use std::io::Read;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Serials are unique across all asset arenas, so that a handle of one arena never
+/// resolves in another.
+static NEXT_ASSET_SERIAL: AtomicU64 = AtomicU64::new(1);
 
 /// A handle to an asset in an [`AssetArena`]. It stays valid while the arena grows;
 /// once its asset is released, [`AssetArena::try_get`] gives `None` for it (and
@@ -32,6 +37,9 @@ pub struct AssetId {
 pub struct AssetMark {
     arena: Mark,
     asset_count: usize,
+    /// Serial of the newest asset when the mark was taken (0 if none): if that
+    /// asset is gone, the arena was released below the mark.
+    last_serial: u64,
 }
 
 /// What [`AssetArena::release_to`] released.
@@ -57,10 +65,11 @@ struct AssetEntry {
 /// stack order when a level's assets unload.
 ///
 /// # What it costs
-/// `load` is one file read straight into the arena (no intermediate buffer), a
-/// CRC-32 of the payload and one entry in a handle table. `get` is an index and a
-/// compare. Growth adds a chunk; it never moves loaded assets, so handles and the
-/// slices they give stay valid.
+/// `load` reads the payload twice: once through a small stack buffer to check its
+/// CRC-32 before anything is allocated (so a corrupt file leaves the arena exactly
+/// as it was), then straight into the arena, checked again; plus one entry in a
+/// handle table. `get` is an index and a compare. Growth adds a chunk; it never
+/// moves loaded assets, so handles and the slices they give stay valid.
 ///
 /// # Example
 /// ```
@@ -86,7 +95,6 @@ struct AssetEntry {
 pub struct AssetArena {
     arena: Arena,
     entries: Vec<AssetEntry>,
-    next_serial: u64,
     limit_bytes: Option<usize>,
 }
 
@@ -141,7 +149,6 @@ impl AssetArena {
         AssetArena {
             arena: Arena::with_options(name, options),
             entries: Vec::new(),
-            next_serial: 1,
             limit_bytes,
         }
     }
@@ -180,7 +187,11 @@ impl AssetArena {
             source,
         };
         let mut file = File::open(path).map_err(io_error)?;
-        let file_bytes = file.metadata().map_err(io_error)?.len();
+        let metadata = file.metadata().map_err(io_error)?;
+        if metadata.is_dir() {
+            return Err(io_error(io::ErrorKind::IsADirectory.into()));
+        }
+        let file_bytes = metadata.len();
         let mut header = [0u8; ASSET_HEADER_BYTES];
         if file_bytes < ASSET_HEADER_BYTES as u64 {
             return Err(AssetError::HeaderTruncated {
@@ -232,12 +243,9 @@ impl AssetArena {
             payload_bytes: header.payload_len,
             limit_bytes: usize::MAX,
         })?;
-        let mark = self.arena.mark();
-        let payload = self.alloc_payload(path, len)?;
-        if let Err(source) = file.read_exact(payload) {
-            // The file shrank between the size check and the read.
-            self.arena.rewind(mark);
-            return Err(if source.kind() == std::io::ErrorKind::UnexpectedEof {
+        let read_error = |source: io::Error| {
+            // The file shrank after the size check.
+            if source.kind() == io::ErrorKind::UnexpectedEof {
                 AssetError::PayloadTruncated {
                     path: path.to_path_buf(),
                     declared: header.payload_len,
@@ -245,16 +253,32 @@ impl AssetArena {
                 }
             } else {
                 io_error(source)
-            });
+            }
+        };
+        let mismatch = |actual| AssetError::ChecksumMismatch {
+            path: path.to_path_buf(),
+            expected: header.checksum,
+            actual,
+        };
+        // Check the payload before touching the arena, so that a corrupt file leaves
+        // it exactly as it was (no allocation, no growth).
+        let actual = checksum_of(&mut file, header.payload_len).map_err(read_error)?;
+        if actual != header.checksum {
+            return Err(mismatch(actual));
         }
+        file.seek(SeekFrom::Start(ASSET_HEADER_BYTES as u64))
+            .map_err(io_error)?;
+        let mark = self.arena.mark();
+        let payload = self.alloc_payload(path, len)?;
+        if let Err(source) = file.read_exact(payload) {
+            self.arena.rewind(mark);
+            return Err(read_error(source));
+        }
+        // Checked again: the file may have changed since the first pass.
         let actual = crc32fast::hash(payload);
         if actual != header.checksum {
             self.arena.rewind(mark);
-            return Err(AssetError::ChecksumMismatch {
-                path: path.to_path_buf(),
-                expected: header.checksum,
-                actual,
-            });
+            return Err(mismatch(actual));
         }
         let start = payload.as_ptr();
         Ok(self.push_entry(Arc::from(path), header.kind, start, len))
@@ -327,8 +351,7 @@ impl AssetArena {
         start: *const u8,
         len: usize,
     ) -> AssetId {
-        let serial = self.next_serial;
-        self.next_serial += 1;
+        let serial = NEXT_ASSET_SERIAL.fetch_add(1, Ordering::Relaxed);
         let index = u32::try_from(self.entries.len()).expect("fewer than 2^32 assets are loaded");
         self.entries.push(AssetEntry {
             serial,
@@ -411,7 +434,14 @@ impl AssetArena {
     #[track_caller]
     pub fn get_pod<T: bytemuck::AnyBitPattern>(&self, id: AssetId) -> Result<&[T], AssetError> {
         let bytes = self.get(id);
-        bytemuck::try_cast_slice(bytes).map_err(|_| AssetError::BadView {
+        // Checked even when this payload happens to sit at a higher alignment, so
+        // that the answer does not depend on where the asset landed.
+        let view = if std::mem::align_of::<T>() <= ASSET_PAYLOAD_ALIGN {
+            bytemuck::try_cast_slice(bytes).ok()
+        } else {
+            None
+        };
+        view.ok_or_else(|| AssetError::BadView {
             path: self.live_entry(id).path.to_path_buf(),
             payload_bytes: bytes.len(),
             type_name: std::any::type_name::<T>(),
@@ -486,6 +516,7 @@ impl AssetArena {
         AssetMark {
             arena: self.arena.mark(),
             asset_count: self.entries.len(),
+            last_serial: self.entries.last().map_or(0, |entry| entry.serial),
         }
     }
 
@@ -509,7 +540,12 @@ impl AssetArena {
     /// ```
     pub fn release_to(&mut self, mark: AssetMark) -> Result<ReleaseReport, StackError> {
         let used = self.arena.offset();
-        if mark.asset_count > self.entries.len() {
+        // Stale if the asset below the mark was released since: a newer asset may
+        // now lie across the mark's offset, and rewinding would free part of it.
+        let stale = mark.asset_count > self.entries.len()
+            || (mark.asset_count > 0
+                && self.entries[mark.asset_count - 1].serial != mark.last_serial);
+        if stale {
             return Err(StackError::MarkAhead {
                 mark_offset: mark.arena.offset(),
                 used,
@@ -559,4 +595,20 @@ impl std::fmt::Debug for AssetArena {
             .field("limit_bytes", &self.limit_bytes)
             .finish()
     }
+}
+
+/// CRC-32 of the next `len` bytes of `file`, read through a small stack buffer.
+fn checksum_of(file: &mut File, len: u64) -> io::Result<u32> {
+    let mut hasher = crc32fast::Hasher::new();
+    let mut buffer = [0u8; 16 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let chunk = buffer
+            .len()
+            .min(usize::try_from(left).unwrap_or(usize::MAX));
+        file.read_exact(&mut buffer[..chunk])?;
+        hasher.update(&buffer[..chunk]);
+        left -= chunk as u64;
+    }
+    Ok(hasher.finalize())
 }

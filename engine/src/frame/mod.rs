@@ -343,12 +343,28 @@ impl<'f> Frame<'f> {
     /// assert!(frame.keep(transforms).is_some());
     /// assert!(frame.keep(&[1.5f32][..]).is_none()); // not in the frame
     /// ```
+    ///
+    /// `T: Copy` because the next frame reads the values as this frame leaves them:
+    /// values with a destructor (a collection's `String`s, say) may have been
+    /// dropped in place by then.
+    ///
+    /// Keeping costs one byte of the frame: a guard allocated at the top, so that a
+    /// collection owning `data` cannot hand its bytes back to the frame (to be
+    /// overwritten) when it is dropped or shrunk later in this frame.
+    ///
+    /// # Panics
+    /// If the frame cannot grow by that byte (out of memory).
     #[must_use]
-    pub fn keep<T>(&self, data: &[T]) -> Option<FrameSlice<T>> {
+    pub fn keep<T: Copy>(&self, data: &[T]) -> Option<FrameSlice<T>> {
         let bytes = std::mem::size_of_val(data);
         let addr = data.as_ptr().addr();
-        if bytes > 0 && !self.arena.holds_live_range(addr, bytes) {
-            return None;
+        if bytes > 0 {
+            if !self.arena.holds_live_range(addr, bytes) {
+                return None;
+            }
+            // `&Arena` as an allocator hands back only the bytes of the most recent
+            // allocation; with the guard above `data`, its bytes never are again.
+            self.arena.alloc(0u8);
         }
         Some(FrameSlice::new(self.owner, self.index, data))
     }

@@ -339,7 +339,7 @@ impl LevelArena {
     #[must_use]
     pub fn growth_report(&self) -> GrowthReport {
         let mut sites = self.growth.borrow().clone();
-        sites.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+        sites.sort_by_key(|site| std::cmp::Reverse(site.bytes));
         GrowthReport {
             arena: self.arena.name_arc(),
             total_bytes: self.growth_bytes(),

@@ -1,0 +1,57 @@
+//! Tests of [`engine::Arena`], one module per topic (the bumpalo layout): a single
+//! test binary, so the suite links once.
+//!
+//! `model` runs random operation sequences against a simple model of the arena;
+//! set `PROPTEST_CASES` to change how many cases it runs.
+
+mod alignment;
+mod alloc;
+mod allocator_api;
+mod budget;
+mod debug_mode;
+mod drops;
+mod errors;
+mod fixed_capacity;
+mod growth;
+mod mark_rewind;
+mod model;
+mod push_pop;
+mod reset;
+mod scope;
+mod slices;
+mod stats;
+mod strings;
+mod threads;
+
+use engine::{Arena, ArenaOptions};
+
+/// Read by AddressSanitizer's runtime at start-up (when the tests are built with
+/// `-Zsanitizer=address`; otherwise nothing calls it): let an allocation the
+/// allocator cannot serve return null, as Rust's allocator contract says, instead of
+/// aborting. `errors::out_of_memory_*` ask for 1 TiB on purpose.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_default_options() -> *const std::ffi::c_char {
+    c"allocator_may_return_null=1".as_ptr()
+}
+
+/// An arena in debug mode ([`ArenaOptions::debug_blocks`]).
+pub fn debug_arena(name: &str) -> Arena {
+    Arena::with_options(
+        name,
+        ArenaOptions {
+            debug_blocks: true,
+            ..ArenaOptions::default()
+        },
+    )
+}
+
+/// The address range `start..end` of a value's bytes.
+pub fn byte_range<T: ?Sized>(value: &T) -> std::ops::Range<usize> {
+    let start = (value as *const T).cast::<u8>().addr();
+    start..start + std::mem::size_of_val(value)
+}
+
+/// Whether two address ranges share a byte (empty ranges share none).
+pub fn overlaps(a: &std::ops::Range<usize>, b: &std::ops::Range<usize>) -> bool {
+    a.start < b.end && b.start < a.end
+}

@@ -1,0 +1,735 @@
+//! Random operation sequences against a simple model of the arena.
+//!
+//! The model is a stack of live allocations, each with the logical offsets around
+//! it and the bytes written into it, plus the marks still valid. After every
+//! operation the arena must agree with it: live allocations never overlap, are
+//! aligned and keep their bytes; the stats match what the model counted; refused
+//! operations change nothing; in debug mode, freed bytes are poisoned.
+//!
+//! `PROPTEST_CASES` sets the cases per test (default [`DEFAULT_CASES`]).
+
+use bytemuck::Pod;
+use engine::{
+    AllocError, Arena, ArenaOptions, ArenaStats, Growth, Mark, POISON_BYTE, PUSH_ALIGN, StackError,
+};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use std::alloc::Layout;
+
+/// Cases per test when `PROPTEST_CASES` is not set; three tests run them.
+const DEFAULT_CASES: u32 = 1000;
+/// Top-level operations per case (scopes hold a few more).
+const MAX_OPS: usize = 64;
+
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(DEFAULT_CASES);
+    ProptestConfig::with_cases(cases)
+}
+
+// ---- what is generated -------------------------------------------------------------
+
+/// How the arena under test is built.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// `Arena::new`: 4 KiB first chunk.
+    Default,
+    /// A tiny first chunk, so nearly every case grows across chunks.
+    SmallFirstChunk(usize),
+    /// Debug mode; `0` defers the first chunk.
+    Debug { initial_capacity: usize },
+    /// A fixed capacity: allocations may fail with `CapacityExceeded`.
+    Fixed { capacity: usize, debug: bool },
+    /// A budget: growth may fail with `BudgetExceeded`.
+    Budget(usize),
+}
+
+impl Kind {
+    fn build(self) -> Arena {
+        let options = match self {
+            Kind::Default => ArenaOptions::default(),
+            Kind::SmallFirstChunk(bytes) => ArenaOptions {
+                initial_capacity: bytes,
+                ..ArenaOptions::default()
+            },
+            Kind::Debug { initial_capacity } => ArenaOptions {
+                initial_capacity,
+                debug_blocks: true,
+                ..ArenaOptions::default()
+            },
+            Kind::Fixed { capacity, debug } => ArenaOptions {
+                initial_capacity: capacity,
+                growth: Growth::Fixed,
+                debug_blocks: debug,
+                ..ArenaOptions::default()
+            },
+            Kind::Budget(bytes) => ArenaOptions {
+                budget_bytes: Some(bytes),
+                ..ArenaOptions::default()
+            },
+        };
+        Arena::with_options("model", options)
+    }
+
+    fn debug(self) -> bool {
+        matches!(self, Kind::Debug { .. } | Kind::Fixed { debug: true, .. })
+    }
+
+    /// Whether `err` is a failure this kind of arena may report for the small
+    /// requests generated here.
+    fn may_fail_with(self, err: &AllocError) -> bool {
+        match self {
+            Kind::Fixed { .. } => matches!(err, AllocError::CapacityExceeded { .. }),
+            Kind::Budget(_) => matches!(err, AllocError::BudgetExceeded { .. }),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Elem {
+    U8,
+    U16,
+    U32,
+    U64,
+    U128,
+    Str,
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// `try_alloc_layout` of `size` bytes aligned to `1 << align_log2`.
+    Layout { size: usize, align_log2: u32 },
+    /// A typed slice (or a string) of `len` elements, each element type through a
+    /// different `alloc_slice_*` call.
+    Slice { elem: Elem, len: usize },
+    /// `try_push(size)`.
+    Push(usize),
+    /// Pops the last live allocation of the innermost scope (if any).
+    Pop,
+    /// A pop the arena must refuse.
+    BadPop,
+    /// Takes a mark.
+    Mark,
+    /// Rewinds to a live mark of the innermost scope.
+    Rewind(Index),
+    /// Tries a mark that is no longer valid: must be refused.
+    StaleRewind(Index),
+    /// Tries a mark of another arena: must be refused.
+    ForeignRewind,
+    /// `scope` with these operations inside.
+    Scope(Vec<Op>),
+    /// `reset` (only at the top level).
+    Reset,
+}
+
+fn elem() -> impl Strategy<Value = Elem> {
+    prop_oneof![
+        Just(Elem::U8),
+        Just(Elem::U16),
+        Just(Elem::U32),
+        Just(Elem::U64),
+        Just(Elem::U128),
+        Just(Elem::Str),
+    ]
+}
+
+/// Operations allowed anywhere, scopes included (nested up to `depth` deep).
+fn scoped_op(depth: u32) -> BoxedStrategy<Op> {
+    let leaf = prop_oneof![
+        6 => (0usize..=512, 0u32..=8).prop_map(|(size, align_log2)| Op::Layout { size, align_log2 }),
+        3 => (elem(), 0usize..=64).prop_map(|(elem, len)| Op::Slice { elem, len }),
+        3 => (0usize..=512).prop_map(Op::Push),
+        3 => Just(Op::Pop),
+        1 => Just(Op::BadPop),
+        2 => Just(Op::Mark),
+        2 => any::<Index>().prop_map(Op::Rewind),
+        1 => any::<Index>().prop_map(Op::StaleRewind),
+        1 => Just(Op::ForeignRewind),
+    ];
+    if depth == 0 {
+        return leaf.boxed();
+    }
+    prop_oneof![
+        22 => leaf,
+        2 => prop::collection::vec(scoped_op(depth - 1), 0..8).prop_map(Op::Scope),
+    ]
+    .boxed()
+}
+
+fn ops() -> impl Strategy<Value = Vec<Op>> {
+    prop::collection::vec(
+        prop_oneof![24 => scoped_op(3), 1 => Just(Op::Reset)],
+        0..=MAX_OPS,
+    )
+}
+
+// ---- the model -------------------------------------------------------------------------
+
+/// A live allocation as the model sees it.
+#[derive(Debug)]
+struct Live {
+    ptr: *const u8,
+    size: usize,
+    /// The arena's offset before the allocation, and after it (padding included).
+    offset_before: usize,
+    offset_after: usize,
+    /// The bytes written into it.
+    bytes: Vec<u8>,
+}
+
+/// A mark and the model's state when it was taken.
+#[derive(Debug, Clone, Copy)]
+struct ModelMark {
+    mark: Mark,
+    live_len: usize,
+    resets: u64,
+}
+
+/// Where the innermost scope began.
+#[derive(Debug, Clone, Copy)]
+struct Floor {
+    live_len: usize,
+    offset: usize,
+}
+
+struct Model {
+    kind: Kind,
+    live: Vec<Live>,
+    /// Marks the arena must accept.
+    marks: Vec<ModelMark>,
+    /// Marks freed past or reset away: the arena must refuse those it can detect.
+    dead: Vec<ModelMark>,
+    floors: Vec<Floor>,
+    allocation_count: u64,
+    max_offset: usize,
+    resets: u64,
+    has_chunk: bool,
+    next_tag: u8,
+    other: Arena,
+}
+
+/// The arena's observable state before an operation that must not change it.
+struct Before {
+    stats: ArenaStats,
+    offset: usize,
+}
+
+impl Before {
+    fn take(arena: &Arena) -> Before {
+        Before {
+            stats: arena.stats(),
+            offset: arena.offset(),
+        }
+    }
+
+    fn assert_unchanged(&self, arena: &Arena) {
+        assert_eq!(
+            arena.offset(),
+            self.offset,
+            "a refused operation moved the offset"
+        );
+        assert_eq!(
+            arena.stats(),
+            self.stats,
+            "a refused operation changed the stats"
+        );
+    }
+}
+
+impl Model {
+    fn new(kind: Kind) -> Model {
+        let has_chunk = match kind {
+            Kind::SmallFirstChunk(bytes)
+            | Kind::Debug {
+                initial_capacity: bytes,
+            }
+            | Kind::Fixed {
+                capacity: bytes, ..
+            } => bytes > 0,
+            Kind::Default | Kind::Budget(_) => false,
+        };
+        Model {
+            kind,
+            live: Vec::new(),
+            marks: Vec::new(),
+            dead: Vec::new(),
+            floors: Vec::new(),
+            allocation_count: 0,
+            max_offset: 0,
+            resets: 0,
+            has_chunk,
+            next_tag: 0,
+            other: Arena::new("other"),
+        }
+    }
+
+    fn floor(&self) -> Floor {
+        self.floors.last().copied().unwrap_or(Floor {
+            live_len: 0,
+            offset: 0,
+        })
+    }
+
+    /// A byte pattern for a new allocation, different from the last few.
+    fn pattern(&mut self, len: usize) -> Vec<u8> {
+        self.next_tag = self.next_tag.wrapping_add(37);
+        let tag = self.next_tag;
+        (0..len).map(|i| tag ^ (i as u8).wrapping_mul(31)).collect()
+    }
+
+    fn run(&mut self, arena: &mut Arena, op: &Op) {
+        match op {
+            Op::Layout { size, align_log2 } => {
+                let align = 1usize << align_log2;
+                let layout = Layout::from_size_align(*size, align).expect("valid layout");
+                let before = Before::take(arena);
+                match arena.try_alloc_layout(layout) {
+                    Ok(ptr) => {
+                        let bytes = self.pattern(*size);
+                        // SAFETY: `ptr` is fresh memory for `size` bytes.
+                        unsafe {
+                            std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr.as_ptr(), *size)
+                        };
+                        self.allocated(arena, &before, ptr.as_ptr(), align, bytes);
+                    }
+                    Err(err) => self.refused(arena, &before, &err),
+                }
+            }
+            Op::Push(size) => {
+                let before = Before::take(arena);
+                match arena.try_push(*size) {
+                    Ok(slot) => {
+                        let bytes = self.pattern(*size);
+                        let ptr = slot.as_mut_ptr().cast::<u8>();
+                        // SAFETY: `slot` is `size` fresh bytes.
+                        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, *size) };
+                        self.allocated(arena, &before, ptr, PUSH_ALIGN, bytes);
+                    }
+                    Err(err) => self.refused(arena, &before, &err),
+                }
+            }
+            Op::Slice { elem, len } => match elem {
+                Elem::U8 => self.slice::<u8>(arena, *len, false, |arena, values| {
+                    arena
+                        .try_alloc_slice_copy(values)
+                        .map(|s| s.as_ptr().cast())
+                }),
+                Elem::U16 => self.slice::<u16>(arena, *len, false, |arena, values| {
+                    arena
+                        .try_alloc_slice_fill_with(values.len(), |i| values[i])
+                        .map(|s| s.as_ptr().cast())
+                }),
+                Elem::U32 => self.slice::<u32>(arena, *len, false, |arena, values| {
+                    arena
+                        .try_alloc_slice_fill_iter(values.iter().copied())
+                        .map(|s| s.as_ptr().cast())
+                }),
+                Elem::U64 => self.slice::<u64>(arena, *len, false, |arena, values| {
+                    arena
+                        .try_alloc_slice_clone(values)
+                        .map(|s| s.as_ptr().cast())
+                }),
+                Elem::U128 => self.slice::<u128>(arena, *len, true, |arena, values| {
+                    let first = values.first().copied().unwrap_or(0);
+                    arena
+                        .try_alloc_slice_fill_copy(values.len(), first)
+                        .map(|s| s.as_ptr().cast())
+                }),
+                Elem::Str => {
+                    let text: String = (0..*len)
+                        .map(|i| char::from(b'a' + (i % 26) as u8))
+                        .collect();
+                    let before = Before::take(arena);
+                    match arena.try_alloc_str(&text) {
+                        Ok(copy) => {
+                            assert_eq!(&*copy, text);
+                            let ptr = copy.as_ptr();
+                            self.allocated(arena, &before, ptr, 1, text.into_bytes());
+                        }
+                        Err(err) => self.refused(arena, &before, &err),
+                    }
+                }
+            },
+            Op::Pop => self.pop(arena),
+            Op::BadPop => self.bad_pop(arena),
+            Op::Mark => self.marks.push(ModelMark {
+                mark: arena.mark(),
+                live_len: self.live.len(),
+                resets: self.resets,
+            }),
+            Op::Rewind(index) => self.rewind(arena, *index),
+            Op::StaleRewind(index) => self.stale_rewind(arena, *index),
+            Op::ForeignRewind => {
+                self.other.alloc_slice_fill_copy(self.live.len() % 7, 1u8);
+                let before = Before::take(arena);
+                assert_eq!(
+                    arena.try_rewind(self.other.mark()),
+                    Err(StackError::ForeignMark {
+                        arena: "model".into()
+                    })
+                );
+                before.assert_unchanged(arena);
+            }
+            Op::Scope(inner) => self.scope(arena, inner),
+            Op::Reset => self.reset(arena),
+        }
+        self.check(arena);
+    }
+
+    /// A typed slice: `values` are derived from a byte pattern (all equal to the
+    /// first if `uniform`, for `fill_copy`); `alloc` puts them in the arena and
+    /// returns where.
+    fn slice<T: Pod>(
+        &mut self,
+        arena: &Arena,
+        len: usize,
+        uniform: bool,
+        alloc: impl FnOnce(&Arena, &[T]) -> Result<*const u8, AllocError>,
+    ) {
+        let mut values = vec![T::zeroed(); len];
+        let pattern = self.pattern(std::mem::size_of_val(&values[..]));
+        bytemuck::cast_slice_mut::<T, u8>(&mut values).copy_from_slice(&pattern);
+        if uniform && len > 0 {
+            let first = values[0];
+            values.fill(first);
+        }
+        let before = Before::take(arena);
+        match alloc(arena, &values) {
+            Ok(ptr) => {
+                let expected = bytemuck::cast_slice::<T, u8>(&values).to_vec();
+                // SAFETY: the arena just initialized `expected.len()` bytes at `ptr`.
+                let written = unsafe { std::slice::from_raw_parts(ptr, expected.len()) };
+                assert_eq!(written, &expected[..], "slice contents");
+                self.allocated(arena, &before, ptr, std::mem::align_of::<T>(), expected);
+            }
+            Err(err) => self.refused(arena, &before, &err),
+        }
+    }
+
+    /// Records a successful allocation and checks where it landed.
+    fn allocated(
+        &mut self,
+        arena: &Arena,
+        before: &Before,
+        ptr: *const u8,
+        align: usize,
+        bytes: Vec<u8>,
+    ) {
+        let size = bytes.len();
+        let offset_after = arena.offset();
+        assert!(!ptr.is_null());
+        assert_eq!(
+            ptr.addr() % align,
+            0,
+            "misaligned: {ptr:p} for align {align}"
+        );
+        let moved = offset_after - before.offset;
+        assert!(
+            moved >= size && moved < size + align,
+            "offset moved {moved} bytes for {size} bytes aligned to {align}"
+        );
+        if let Some(last) = self.live.last() {
+            assert!(
+                before.offset >= last.offset_after,
+                "allocated below a live allocation"
+            );
+        }
+        self.allocation_count += 1;
+        self.max_offset = self.max_offset.max(offset_after);
+        self.has_chunk |= size > 0;
+        self.live.push(Live {
+            ptr,
+            size,
+            offset_before: before.offset,
+            offset_after,
+            bytes,
+        });
+    }
+
+    fn refused(&mut self, arena: &Arena, before: &Before, err: &AllocError) {
+        assert!(
+            self.kind.may_fail_with(err),
+            "{:?} arena refused an allocation: {err}",
+            self.kind
+        );
+        before.assert_unchanged(arena);
+    }
+
+    fn pop(&mut self, arena: &mut Arena) {
+        if self.live.len() <= self.floor().live_len {
+            return;
+        }
+        let last = self.live.last().expect("checked above");
+        let offset = arena.offset();
+        let (size, expected_offset) = if self.kind.debug() {
+            // Debug mode pops the last block, its padding included; zero-sized
+            // allocations are not blocks, and popping 0 bytes frees nothing.
+            if last.size == 0 {
+                (0, offset)
+            } else {
+                (last.size, last.offset_before)
+            }
+        } else {
+            // A plain pop moves the offset back by exactly `size`: pop down to the
+            // start of the last allocation (including padding left by earlier pops).
+            let start = last.offset_after - last.size;
+            (offset - start, start)
+        };
+        arena.try_pop(size).expect("popping the last allocation");
+        assert_eq!(arena.offset(), expected_offset);
+        let freed = self.live.split_off(self.live.len() - 1);
+        self.freed(arena, freed);
+    }
+
+    fn bad_pop(&mut self, arena: &mut Arena) {
+        let before = Before::take(arena);
+        let offset = before.offset;
+        let last_block = self.live.iter().rev().find(|live| live.size > 0);
+        match (self.kind.debug(), last_block) {
+            (true, Some(block)) => assert_eq!(
+                arena.try_pop(block.size + 1),
+                Err(StackError::PopMismatch {
+                    requested: block.size + 1,
+                    last_block: block.size
+                })
+            ),
+            (true, None) => assert_eq!(
+                arena.try_pop(1),
+                Err(StackError::PopUnderflow {
+                    requested: 1,
+                    used: offset
+                })
+            ),
+            (false, _) => assert_eq!(
+                arena.try_pop(offset + 1),
+                Err(StackError::PopUnderflow {
+                    requested: offset + 1,
+                    used: offset
+                })
+            ),
+        }
+        before.assert_unchanged(arena);
+    }
+
+    fn rewind(&mut self, arena: &mut Arena, index: Index) {
+        // Inside a scope, only marks taken inside it (rewinding further would free
+        // what the scope's own mark protects).
+        let floor = self.floor();
+        let candidates: Vec<ModelMark> = self
+            .marks
+            .iter()
+            .filter(|m| m.live_len >= floor.live_len && m.mark.offset() >= floor.offset)
+            .copied()
+            .collect();
+        if candidates.is_empty() {
+            return;
+        }
+        let target = candidates[index.index(candidates.len())];
+        arena.rewind(target.mark);
+        assert_eq!(arena.offset(), target.mark.offset());
+        let freed = self.live.split_off(target.live_len);
+        self.freed(arena, freed);
+    }
+
+    fn stale_rewind(&mut self, arena: &mut Arena, index: Index) {
+        if self.dead.is_empty() {
+            return;
+        }
+        let stale = self.dead[index.index(self.dead.len())];
+        let offset = arena.offset();
+        let expected = if stale.resets != self.resets {
+            StackError::MarkBeforeReset {
+                mark_resets: stale.resets,
+                arena_resets: self.resets,
+            }
+        } else if stale.mark.offset() > offset {
+            StackError::MarkAhead {
+                mark_offset: stale.mark.offset(),
+                used: offset,
+            }
+        } else {
+            // The arena cannot tell this mark from a valid one (its offset is in
+            // use again); rewinding to it is the caller's logic error.
+            return;
+        };
+        let before = Before::take(arena);
+        assert_eq!(arena.try_rewind(stale.mark), Err(expected));
+        before.assert_unchanged(arena);
+    }
+
+    fn scope(&mut self, arena: &mut Arena, inner: &[Op]) {
+        let floor = Floor {
+            live_len: self.live.len(),
+            offset: arena.offset(),
+        };
+        arena.scope(|tmp| {
+            self.floors.push(floor);
+            for op in inner {
+                self.run(tmp, op);
+            }
+            self.floors.pop();
+        });
+        assert_eq!(
+            arena.offset(),
+            floor.offset,
+            "scope did not free its allocations"
+        );
+        let freed = self.live.split_off(floor.live_len);
+        self.freed(arena, freed);
+    }
+
+    fn reset(&mut self, arena: &mut Arena) {
+        let chunks_before = arena.stats().chunk_count;
+        arena.reset();
+        let freed = std::mem::take(&mut self.live);
+        if chunks_before == 1 {
+            // One chunk is kept as is, so its freed bytes can still be read.
+            self.check_poisoned(&freed);
+        }
+        self.dead.append(&mut self.marks);
+        self.resets += 1;
+        self.allocation_count = 0;
+        let stats = arena.stats();
+        assert_eq!(stats.used_bytes, 0);
+        assert!(
+            stats.chunk_count <= 1,
+            "reset left {} chunks",
+            stats.chunk_count
+        );
+        if stats.chunk_count == 1 {
+            assert!(
+                stats.committed_bytes >= stats.high_water_bytes,
+                "the chunk kept by reset cannot hold the high-water mark: {stats:?}"
+            );
+        }
+    }
+
+    /// After `freed` left the arena (pop, rewind, scope): poisoned in debug mode, and
+    /// marks above the new top are no longer valid.
+    fn freed(&mut self, arena: &Arena, freed: Vec<Live>) {
+        self.check_poisoned(&freed);
+        let (live_len, offset) = (self.live.len(), arena.offset());
+        let (valid, stale): (Vec<_>, Vec<_>) = self
+            .marks
+            .drain(..)
+            .partition(|m| m.live_len <= live_len && m.mark.offset() <= offset);
+        self.marks = valid;
+        self.dead.extend(stale);
+    }
+
+    fn check_poisoned(&self, freed: &[Live]) {
+        if !self.kind.debug() {
+            return;
+        }
+        for live in freed.iter().filter(|live| live.size > 0) {
+            // SAFETY: the chunk that held `live` is still owned by the arena (pop,
+            // rewind and scopes keep chunks as spares; callers check resets).
+            let bytes = unsafe { std::slice::from_raw_parts(live.ptr, live.size) };
+            assert!(
+                bytes.iter().all(|&b| b == POISON_BYTE),
+                "freed bytes not poisoned: {live:?}"
+            );
+        }
+    }
+
+    /// The arena agrees with the model.
+    fn check(&self, arena: &Arena) {
+        let stats = arena.stats();
+        assert_eq!(&*stats.name, "model");
+        assert_eq!(stats.used_bytes, arena.offset());
+        assert_eq!(
+            stats.allocation_count, self.allocation_count,
+            "allocation count"
+        );
+        assert_eq!(stats.high_water_bytes, self.max_offset, "high-water mark");
+        assert_eq!(stats.reset_count, self.resets);
+        assert!(stats.committed_bytes >= stats.used_bytes, "{stats:?}");
+        assert!(stats.chunk_count as u64 <= stats.grow_count, "{stats:?}");
+        if self.has_chunk {
+            assert!(stats.chunk_count >= 1, "{stats:?}");
+        }
+        match self.kind {
+            Kind::Fixed { capacity, .. } => {
+                assert_eq!(stats.committed_bytes, capacity);
+                assert!(stats.chunk_count <= 1);
+            }
+            Kind::Budget(budget) => assert!(stats.committed_bytes <= budget, "{stats:?}"),
+            _ => {}
+        }
+        if let Some(last) = self.live.last() {
+            assert!(arena.offset() >= last.offset_after);
+        }
+        // Live allocations: disjoint, and holding what was written into them.
+        let mut ranges: Vec<(usize, usize)> = self
+            .live
+            .iter()
+            .filter(|live| live.size > 0)
+            .map(|live| (live.ptr.addr(), live.ptr.addr() + live.size))
+            .collect();
+        ranges.sort_unstable();
+        for pair in ranges.windows(2) {
+            assert!(
+                pair[0].1 <= pair[1].0,
+                "live allocations overlap: {pair:x?}"
+            );
+        }
+        for live in self.live.iter().filter(|live| live.size > 0) {
+            // SAFETY: `live` is still allocated: the model frees it only when the
+            // arena does.
+            let bytes = unsafe { std::slice::from_raw_parts(live.ptr, live.size) };
+            assert!(
+                bytes == &live.bytes[..],
+                "contents of a live allocation changed: {live:?}"
+            );
+        }
+    }
+}
+
+fn run_case(kind: Kind, ops: &[Op]) {
+    let mut arena = kind.build();
+    let mut model = Model::new(kind);
+    model.check(&arena);
+    for op in ops {
+        model.run(&mut arena, op);
+    }
+    // Everything still in use is intact, and a reset still leaves one chunk.
+    model.reset(&mut arena);
+    model.check(&arena);
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn growing_arenas_match_the_model(
+        kind in prop_oneof![Just(Kind::Default), (1usize..=256).prop_map(Kind::SmallFirstChunk)],
+        ops in ops(),
+    ) {
+        run_case(kind, &ops);
+    }
+
+    #[test]
+    fn debug_arenas_match_the_model(
+        kind in prop_oneof![
+            3 => (0usize..=256).prop_map(|initial_capacity| Kind::Debug { initial_capacity }),
+            1 => (0usize..=4096).prop_map(|capacity| Kind::Fixed { capacity, debug: true }),
+        ],
+        ops in ops(),
+    ) {
+        run_case(kind, &ops);
+    }
+
+    #[test]
+    fn bounded_arenas_match_the_model(
+        kind in prop_oneof![
+            (0usize..=4096).prop_map(|capacity| Kind::Fixed { capacity, debug: false }),
+            (256usize..=8192).prop_map(Kind::Budget),
+        ],
+        ops in ops(),
+    ) {
+        run_case(kind, &ops);
+    }
+}
