@@ -1,1 +1,45 @@
-fn main() {}
+//! `cargo run --release -p demo -- --help`
+
+use demo::alloc_counter::CountingAllocator;
+use demo::options::{self, Command};
+use std::process::ExitCode;
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+fn main() -> ExitCode {
+    let command = match options::parse(std::env::args().skip(1)) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("error: {message}\n\n{}", options::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let result = match command {
+        Command::Help => {
+            print!("{}", options::USAGE);
+            Ok(())
+        }
+        Command::BakeLevels(dir) => demo::scene::level_defs::bake_levels(&dir)
+            .map(|()| println!("wrote levels to {}", dir.display()))
+            .map_err(|source| demo::DemoError::Io { path: dir, source }),
+        Command::Run(options) if options.headless => {
+            demo::headless::run(&options, |_, _| {}).map(|summary| summary.print())
+        }
+        Command::Run(options) => demo::app::run(&options).map(|summary| {
+            if !summary.fell_back_to_headless {
+                println!(
+                    "presented {} frames ({} surface reconfigurations)",
+                    summary.frames, summary.reconfigures
+                );
+            }
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

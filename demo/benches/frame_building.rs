@@ -1,0 +1,96 @@
+//! Frame building for 100,000 objects (cull, sort keys, instance data, draw
+//! commands, per-draw uniforms, overlay geometry), with the same code and three
+//! sources of memory, in one run:
+//!
+//! - `frame_arenas`: `engine::FrameArenas`, as the demo does;
+//! - `fresh_vecs`: new heap `Vec`s every frame, dropped at its end;
+//! - `reused_vecs`: heap `Vec`s kept across frames and `clear()`ed.
+//!
+//! `cargo bench -p demo --bench frame_building`
+
+use allocator_api2::alloc::{Allocator, Global};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use demo::overlay::{self, Bar, OverlayLine};
+use demo::scene::build::{BuildInput, DrawLists, build_draws};
+use demo::scene::level::Level;
+use engine::{FrameArenas, FrameConfig};
+use std::fmt::Write as _;
+use std::hint::black_box;
+
+const OBJECTS: usize = 100_000;
+
+fn overlay_lines() -> [OverlayLine; 6] {
+    let mut lines = [OverlayLine::default(); 6];
+    for (index, line) in lines.iter_mut().enumerate() {
+        let _ = write!(line.text, "LINE {index} FRAME 123.4K/8.0M HW 130.0K");
+        line.color = overlay::TEXT;
+    }
+    lines[1].bar = Some(Bar::of(1, 2, 3));
+    lines
+}
+
+/// One frame's building into `lists`.
+fn build<A: Allocator>(lists: &mut DrawLists<A>, input: &BuildInput<'_>, lines: &[OverlayLine]) {
+    build_draws(lists, input);
+    overlay::build(&mut lists.overlay, lines, 1.0);
+    black_box((
+        &lists.instances,
+        &lists.draws,
+        &lists.draw_uniforms,
+        &lists.overlay,
+    ));
+}
+
+fn frame_building(c: &mut Criterion) {
+    let levels = demo::options::default_assets_dir().join("levels");
+    let level = Level::load(&levels.join("meadow"), OBJECTS).expect("the meadow level loads");
+    let half = level.world_half_extent();
+    let lines = overlay_lines();
+    let mut group = c.benchmark_group("frame_building");
+    group.throughput(Throughput::Elements(OBJECTS as u64));
+    // The whole world in view (every object visible) and a typical view (about a
+    // tenth visible: culling throws most away).
+    for (view, scale) in [("all_visible", 1.0), ("tenth_visible", 0.316)] {
+        let input = BuildInput {
+            objects: level.objects(),
+            kinds: level.kinds(),
+            bucket_count: level.bucket_count(),
+            materials: level.materials(),
+            view_min: -half * scale,
+            view_max: half * scale,
+        };
+
+        let mut frames = FrameArenas::new(FrameConfig {
+            budget_bytes: 16 << 20,
+            ..FrameConfig::default()
+        });
+        group.bench_function(BenchmarkId::new("frame_arenas", view), |b| {
+            b.iter(|| {
+                let frame = frames.begin_frame();
+                let mut lists = DrawLists::new_in(frame.arena());
+                build(&mut lists, &input, &lines);
+                // Arena memory is freed by the frame after next, not by Drop.
+                std::mem::forget(lists);
+            });
+        });
+
+        group.bench_function(BenchmarkId::new("fresh_vecs", view), |b| {
+            b.iter(|| {
+                let mut lists = DrawLists::new_in(Global);
+                build(&mut lists, &input, &lines);
+            });
+        });
+
+        let mut reused = DrawLists::new_in(Global);
+        group.bench_function(BenchmarkId::new("reused_vecs", view), |b| {
+            b.iter(|| {
+                reused.clear();
+                build(&mut reused, &input, &lines);
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, frame_building);
+criterion_main!(benches);

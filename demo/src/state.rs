@@ -1,0 +1,380 @@
+//! The demo without its shell: level, camera, arenas, renderer. The window
+//! (`app.rs`) and the headless runner (`headless.rs`) both drive it through
+//! [`DemoState::frame`], which draws into whatever texture view they hand it.
+
+use crate::alloc_counter;
+use crate::error::DemoError;
+use crate::gpu_types::FrameUniforms;
+use crate::options::Options;
+use crate::overlay::{self, Bar, Bytes, OverlayLine};
+use crate::renderer::gpu::GpuContext;
+use crate::renderer::{FrameDrawData, Renderer};
+use crate::scene::build::{BuildInput, DrawLists, build_draws};
+use crate::scene::level::{Level, LevelError};
+use crate::scene::{CameraInput, Scene};
+use crate::stats::FrameReport;
+use engine::{FrameArenas, FrameConfig};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Objects per level on a software renderer, unless `--objects` says otherwise.
+pub const SOFTWARE_RENDERER_OBJECTS: usize = 20_000;
+/// Objects per level on a GPU, unless `--objects` says otherwise.
+pub const GPU_OBJECTS: usize = 100_000;
+/// Regions of the GPU upload ring: frames the CPU may run ahead of the GPU.
+pub const FRAMES_IN_FLIGHT: usize = 2;
+/// Budget reported for the GPU upload ring.
+pub const RING_BUDGET_BYTES: usize = 32 << 20;
+
+/// The level directories under `levels_dir`, sorted by name.
+///
+/// # Errors
+/// [`DemoError::NoLevels`] if there are none (or the directory cannot be read).
+pub fn level_dirs(levels_dir: &Path) -> Result<Vec<PathBuf>, DemoError> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(levels_dir)
+        .map_err(|_| DemoError::NoLevels(levels_dir.to_path_buf()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir())
+        .collect();
+    dirs.sort();
+    if dirs.is_empty() {
+        return Err(DemoError::NoLevels(levels_dir.to_path_buf()));
+    }
+    Ok(dirs)
+}
+
+/// The running demo.
+#[derive(Debug)]
+pub struct DemoState {
+    gpu: GpuContext,
+    renderer: Renderer,
+    frames: FrameArenas,
+    scene: Scene,
+    level_dirs: Vec<PathBuf>,
+    object_count: usize,
+    overlay_enabled: bool,
+    frame_index: u64,
+    last_report: Option<FrameReport>,
+}
+
+impl DemoState {
+    /// Loads the starting level and builds a renderer for targets of `format`.
+    ///
+    /// # Errors
+    /// No levels, or the starting level does not load.
+    pub fn new(
+        gpu: GpuContext,
+        format: wgpu::TextureFormat,
+        options: &Options,
+    ) -> Result<DemoState, DemoError> {
+        let level_dirs = level_dirs(&options.assets.join("levels"))?;
+        let object_count = options.objects.unwrap_or(if gpu.is_software() {
+            SOFTWARE_RENDERER_OBJECTS
+        } else {
+            GPU_OBJECTS
+        });
+        let renderer = Renderer::new(
+            &gpu,
+            format,
+            FRAMES_IN_FLIGHT,
+            256 * 1024,
+            RING_BUDGET_BYTES,
+        );
+        let level_index = options.level.min(level_dirs.len() - 1);
+        let level = load_level(&renderer, &level_dirs[level_index], object_count)?;
+        let frames = FrameArenas::new(FrameConfig {
+            name: "frame",
+            budget_bytes: options.frame_budget,
+            ..FrameConfig::default()
+        });
+        let autopilot = options.autopilot.unwrap_or(options.headless);
+        Ok(DemoState {
+            gpu,
+            renderer,
+            frames,
+            scene: Scene::new(level, level_index, autopilot),
+            level_dirs,
+            object_count,
+            overlay_enabled: options.overlay,
+            frame_index: 0,
+            last_report: None,
+        })
+    }
+
+    /// The GPU (for presenting, reading back, recreating surfaces).
+    #[must_use]
+    pub fn gpu(&self) -> &GpuContext {
+        &self.gpu
+    }
+
+    /// The scene (level, camera).
+    #[must_use]
+    pub fn scene(&self) -> &Scene {
+        &self.scene
+    }
+
+    /// Objects per level.
+    #[must_use]
+    pub fn object_count(&self) -> usize {
+        self.object_count
+    }
+
+    /// How many levels there are.
+    #[must_use]
+    pub fn level_count(&self) -> usize {
+        self.level_dirs.len()
+    }
+
+    /// The report of the last frame (`None` before the first).
+    #[must_use]
+    pub fn last_report(&self) -> Option<&FrameReport> {
+        self.last_report.as_ref()
+    }
+
+    /// The last frame's report, for the shell to add what it measured after the
+    /// frame (a window's present).
+    pub fn last_report_mut(&mut self) -> Option<&mut FrameReport> {
+        self.last_report.as_mut()
+    }
+
+    /// Shows or hides the overlay.
+    pub fn toggle_overlay(&mut self) {
+        self.overlay_enabled = !self.overlay_enabled;
+    }
+
+    /// Turns the camera autopilot on or off.
+    pub fn toggle_autopilot(&mut self) {
+        self.scene.autopilot = !self.scene.autopilot;
+    }
+
+    /// Puts the camera back where the level starts it.
+    pub fn reset_camera(&mut self) {
+        self.scene.camera = Scene::start_camera(&self.scene.level);
+    }
+
+    /// Switches to level `index`: loads it, and only if that worked unloads the
+    /// current level (its arena and its assets). On failure the current level
+    /// keeps running and the error names the file at fault.
+    ///
+    /// # Errors
+    /// The new level's [`LevelError`].
+    pub fn switch_level(&mut self, index: usize) -> Result<(), LevelError> {
+        if index >= self.level_dirs.len() || index == self.scene.level_index {
+            return Ok(());
+        }
+        let level = load_level(&self.renderer, &self.level_dirs[index], self.object_count)?;
+        let old = self.scene.replace_level(level, index);
+        let name = old.name().to_owned();
+        let report = old.unload();
+        eprintln!(
+            "switched to {}; unloaded {name}: level arena {} freed ({} destructors run), {} asset files ({}) released",
+            self.scene.level.name(),
+            Bytes(report.level.bytes_freed),
+            report.level.destructors_run,
+            report.assets.assets.len(),
+            Bytes(report.assets.bytes),
+        );
+        Ok(())
+    }
+
+    /// Switches to the next level (wrapping).
+    ///
+    /// # Errors
+    /// As [`switch_level`](DemoState::switch_level).
+    pub fn next_level(&mut self) -> Result<(), LevelError> {
+        self.switch_level((self.scene.level_index + 1) % self.level_dirs.len())
+    }
+
+    /// One frame: simulate `dt` seconds, build the draw lists in the frame arena,
+    /// draw them into `target` (`size` pixels) and submit. Returns the frame's
+    /// report, also kept as [`last_report`](DemoState::last_report); a window adds
+    /// its present's heap traffic to it afterwards.
+    pub fn frame(
+        &mut self,
+        target: &wgpu::TextureView,
+        size: (u32, u32),
+        dt: f32,
+        input: CameraInput,
+    ) -> &mut FrameReport {
+        let started = Instant::now();
+        let heap_at_start = alloc_counter::snapshot();
+        let (width, height) = (size.0.max(1) as f32, size.1.max(1) as f32);
+        let overlay_lines = self.overlay_enabled.then(|| self.overlay_lines());
+
+        // The demo's own frame building: everything here comes from the arenas.
+        let build = tracing::info_span!("build_frame").entered();
+        {
+            let _update = tracing::info_span!("update").entered();
+            self.scene.update(dt, input);
+        }
+        let frame = self.frames.begin_frame();
+        let mut lists = DrawLists::new_in(frame.arena());
+        let level = &self.scene.level;
+        let half_extent = self.scene.camera.half_extent(width / height);
+        let center = self.scene.camera.center;
+        {
+            let _build = tracing::info_span!("build_draws").entered();
+            build_draws(
+                &mut lists,
+                &BuildInput {
+                    objects: level.objects(),
+                    kinds: level.kinds(),
+                    bucket_count: level.bucket_count(),
+                    materials: level.materials(),
+                    view_min: center - half_extent,
+                    view_max: center + half_extent,
+                },
+            );
+            if let Some(lines) = &overlay_lines {
+                overlay::build(&mut lists.overlay, lines, (height / 270.0).floor().max(1.0));
+            }
+        }
+        let background = level.record().background;
+        let draw_data = FrameDrawData {
+            uniforms: FrameUniforms {
+                camera: [center.x, center.y, half_extent.x, half_extent.y],
+                viewport: [width, height, self.scene.time, 0.0],
+            },
+            clear_color: wgpu::Color {
+                r: f64::from(background[0]),
+                g: f64::from(background[1]),
+                b: f64::from(background[2]),
+                a: f64::from(background[3]),
+            },
+            instances: &lists.instances,
+            draws: &lists.draws,
+            draw_uniforms: &lists.draw_uniforms,
+            overlay: &lists.overlay,
+            meshes: level.meshes(),
+            level_gpu: level.gpu(),
+        };
+        drop(build);
+        let heap_after_build = alloc_counter::snapshot();
+        let build_ms = started.elapsed().as_secs_f32() * 1000.0;
+
+        // wgpu's part: upload through the ring, encode, submit.
+        self.renderer.render(target, &draw_data);
+        let heap_after_render = alloc_counter::snapshot();
+
+        let (visible_count, draw_count, overlay_rects) =
+            (lists.visible.len(), lists.draws.len(), lists.overlay.len());
+        // The lists hold plain data and their memory is the frame arena's, freed
+        // wholesale two frames from now; dropping them would hand the last list's
+        // bytes back early and hide them from this frame's stats.
+        std::mem::forget(lists);
+        let report = FrameReport {
+            frame_index: self.frame_index,
+            level_index: self.scene.level_index,
+            cpu_ms: started.elapsed().as_secs_f32() * 1000.0,
+            build_ms,
+            object_count: self.scene.level.objects().len(),
+            visible_count,
+            draw_count,
+            overlay_rects,
+            demo_heap: heap_after_build - heap_at_start,
+            wgpu_heap: heap_after_render - heap_after_build,
+            heap_live_bytes: heap_after_render.live_bytes(),
+            frame: self.frames.stats(),
+            level: self.scene.level.arena_stats(),
+            assets: self.scene.level.asset_stats(),
+            ring: self.renderer.ring_stats(),
+        };
+        self.frame_index += 1;
+        self.last_report.insert(report)
+    }
+
+    /// The overlay's text, from the last frame's report: one line per arena (bytes
+    /// this frame / budget, high-water), then the heap traffic. Formats into stack
+    /// buffers: no heap.
+    fn overlay_lines(&self) -> [OverlayLine; 7] {
+        let mut lines = [OverlayLine::default(); 7];
+        for line in &mut lines {
+            line.color = overlay::TEXT;
+        }
+        let level = &self.scene.level;
+        let _ = write!(lines[0].text, "{} {} OBJ", level.name(), self.object_count);
+        lines[0].color = overlay::TITLE;
+        let Some(r) = &self.last_report else {
+            let _ = write!(lines[1].text, "WARMING UP");
+            return lines;
+        };
+        let _ = write!(
+            lines[0].text,
+            " {} VIS {} DRAWS",
+            r.visible_count, r.draw_count
+        );
+        let arena_line = |line: &mut OverlayLine,
+                          label: &str,
+                          used: usize,
+                          budget: Option<usize>,
+                          high_water: usize| {
+            let _ = write!(line.text, "{label:<6} {}", Bytes(used));
+            match budget {
+                Some(budget) => {
+                    let _ = write!(line.text, "/{}", Bytes(budget));
+                    line.bar = Some(Bar::of(used, high_water, budget));
+                }
+                None => {
+                    let _ = write!(line.text, "/-");
+                }
+            }
+            let _ = write!(line.text, " HW {}", Bytes(high_water));
+        };
+        arena_line(
+            &mut lines[1],
+            "FRAME",
+            r.frame.used_bytes,
+            Some(r.frame.budget_bytes),
+            r.frame.high_water_bytes,
+        );
+        arena_line(
+            &mut lines[2],
+            "LEVEL",
+            r.level.used_bytes,
+            r.level.budget_bytes,
+            r.level.high_water_bytes,
+        );
+        arena_line(
+            &mut lines[3],
+            "ASSETS",
+            r.assets.used_bytes,
+            r.assets.budget_bytes,
+            r.assets.high_water_bytes,
+        );
+        arena_line(
+            &mut lines[4],
+            "GPU",
+            r.ring.used_bytes,
+            r.ring.budget_bytes,
+            r.ring.high_water_bytes,
+        );
+        let _ = write!(
+            lines[5].text,
+            "HEAP ALLOCS: DEMO {} WGPU {} ({})",
+            r.demo_heap.allocations,
+            r.wgpu_heap.allocations,
+            Bytes(r.wgpu_heap.bytes_allocated as usize)
+        );
+        lines[5].color = if r.demo_heap.allocations == 0 {
+            overlay::GOOD
+        } else {
+            overlay::BAD
+        };
+        let _ = write!(
+            lines[6].text,
+            "CPU {:.1} MS BUILD {:.1} MS",
+            r.cpu_ms, r.build_ms
+        );
+        lines
+    }
+}
+
+/// Loads a level, uploads its meshes and seals it.
+fn load_level(renderer: &Renderer, dir: &Path, object_count: usize) -> Result<Level, LevelError> {
+    let mut level = Level::load(dir, object_count)?;
+    level.attach_gpu(renderer.create_level_gpu(&level));
+    level.seal();
+    Ok(level)
+}

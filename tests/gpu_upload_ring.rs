@@ -1,0 +1,234 @@
+//! `engine::gpu::GpuUploadRing` on a real device (lavapipe in CI): alignment, data
+//! arriving on the GPU, region reuse, growth and its consolidation, stats.
+
+use engine::gpu::{GpuUploadRing, GpuUploadRingDescriptor, UploadSlice};
+
+fn device() -> (wgpu::Device, wgpu::Queue) {
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle().with_env());
+    let adapter =
+        pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
+            .expect("a wgpu adapter (install mesa-vulkan-drivers for lavapipe)");
+    pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+        required_limits: wgpu::Limits::downlevel_defaults().using_alignment(adapter.limits()),
+        ..Default::default()
+    }))
+    .expect("a device")
+}
+
+fn ring(device: &wgpu::Device, initial_bytes_per_frame: u64) -> GpuUploadRing {
+    GpuUploadRing::new(
+        device,
+        &GpuUploadRingDescriptor {
+            label: "test ring",
+            // COPY_SRC so the tests can read the GPU side back.
+            usage: wgpu::BufferUsages::VERTEX
+                | wgpu::BufferUsages::UNIFORM
+                | wgpu::BufferUsages::COPY_SRC,
+            frames_in_flight: 2,
+            initial_bytes_per_frame,
+            budget_bytes: Some(1 << 20),
+        },
+    )
+}
+
+/// Copies each slice's GPU bytes into one readback buffer (after `encoder`'s work).
+fn read_back(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    mut encoder: wgpu::CommandEncoder,
+    slices: &[&UploadSlice],
+) -> Vec<Vec<u8>> {
+    let total: u64 = slices.iter().map(|s| s.size().next_multiple_of(4)).sum();
+    let readback = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("readback"),
+        size: total,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut at = 0;
+    for slice in slices {
+        let size = slice.size().next_multiple_of(4);
+        encoder.copy_buffer_to_buffer(slice.buffer(), slice.offset(), &readback, at, size);
+        at += size;
+    }
+    queue.submit([encoder.finish()]);
+    readback
+        .slice(..)
+        .map_async(wgpu::MapMode::Read, |result| result.expect("readback maps"));
+    device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
+    let bytes = readback.slice(..).get_mapped_range().unwrap().to_vec();
+    let mut at = 0;
+    slices
+        .iter()
+        .map(|slice| {
+            let part = bytes[at..at + slice.size() as usize].to_vec();
+            at += slice.size().next_multiple_of(4) as usize;
+            part
+        })
+        .collect()
+}
+
+#[test]
+fn offsets_follow_the_device_alignment() {
+    let (device, _queue) = device();
+    let mut ring = ring(&device, 64 * 1024);
+    let uniform_alignment = u64::from(device.limits().min_uniform_buffer_offset_alignment);
+    assert_eq!(ring.uniform_alignment(), uniform_alignment);
+    ring.begin_frame();
+    let a = ring.push_slice(&[1u8, 2, 3], 1);
+    let b = ring.push_uniform(&[0.5f32; 4]);
+    let c = ring.push_slice(&[7u16; 3], 8);
+    let d = ring.push_uniform(&1u32);
+    assert_eq!(a.offset() % 4, 0, "copy alignment is the minimum");
+    assert_eq!(b.offset() % uniform_alignment, 0);
+    assert_eq!(c.offset() % 8, 0);
+    assert_eq!(d.offset() % uniform_alignment, 0);
+    assert!(b.offset() >= a.offset() + a.size() && c.offset() >= b.offset() + b.size());
+    let stride = ring.uniform_stride::<[f32; 8]>();
+    assert_eq!(stride % uniform_alignment, 0);
+    assert!(stride >= 32);
+}
+
+#[test]
+fn data_reaches_the_gpu() {
+    let (device, queue) = device();
+    let mut ring = ring(&device, 64 * 1024);
+    for frame in 0..5u32 {
+        ring.begin_frame();
+        let values: Vec<u32> = (0..1000).map(|i| i * 7 + frame).collect();
+        let bulk = ring.push_slice(&values, 4);
+        let uniform = ring.push_uniform(&[frame as f32, 1.0, 2.0, 3.0]);
+        let stride = ring.uniform_stride::<[u32; 4]>();
+        let per_draw = ring.push_strided(&[[1u32, 2, 3, 4], [5, 6, 7, 8], [frame; 4]], stride);
+        let mut encoder = device.create_command_encoder(&Default::default());
+        ring.finish_frame(&mut encoder);
+        let back = read_back(&device, &queue, encoder, &[&bulk, &uniform, &per_draw]);
+        ring.frame_submitted(queue.submit([]));
+        assert_eq!(back[0], bytemuck::cast_slice::<u32, u8>(&values));
+        assert_eq!(back[1], bytemuck::bytes_of(&[frame as f32, 1.0, 2.0, 3.0]));
+        let draw = |i: usize| &back[2][i * stride as usize..i * stride as usize + 16];
+        assert_eq!(draw(0), bytemuck::bytes_of(&[1u32, 2, 3, 4]));
+        assert_eq!(draw(2), bytemuck::bytes_of(&[frame; 4]));
+    }
+}
+
+#[test]
+fn regions_are_reused_without_growing() {
+    let (device, queue) = device();
+    let mut ring = ring(&device, 16 * 1024);
+    let committed = ring.stats().committed_bytes;
+    let mut buffers = Vec::new();
+    for frame in 0..20u32 {
+        ring.begin_frame();
+        let slice = ring.push_slice(&[frame; 1024], 4);
+        buffers.push(slice.buffer_id());
+        let mut encoder = device.create_command_encoder(&Default::default());
+        ring.finish_frame(&mut encoder);
+        ring.frame_submitted(queue.submit([encoder.finish()]));
+    }
+    let stats = ring.stats();
+    assert_eq!(
+        stats.committed_bytes, committed,
+        "steady frames need no new buffers"
+    );
+    assert_eq!(
+        (stats.grow_count, stats.chunk_count, stats.reset_count),
+        (0, 2, 20)
+    );
+    assert_eq!(stats.used_bytes, 4096);
+    let spans: Vec<(usize, usize)> = ring.chunk_spans().collect();
+    assert_eq!(spans.len(), 2);
+    assert_eq!(
+        spans.iter().map(|(_, bytes)| bytes).sum::<usize>(),
+        stats.committed_bytes
+    );
+    // Two regions, used in turn.
+    assert_eq!(buffers[0], buffers[2]);
+    assert_eq!(buffers[1], buffers[3]);
+    assert_ne!(buffers[0], buffers[1]);
+}
+
+#[test]
+fn a_big_frame_grows_then_the_ring_settles() {
+    let (device, queue) = device();
+    let mut ring = ring(&device, 1024);
+    let big: Vec<u32> = (0..10_000).collect();
+    let mut encoder = device.create_command_encoder(&Default::default());
+    ring.begin_frame();
+    let small = ring.push_slice(&[1u32; 16], 4);
+    let large = ring.push_slice(&big, 4);
+    assert_ne!(
+        small.buffer_id(),
+        large.buffer_id(),
+        "the overflow went to a new chunk"
+    );
+    ring.finish_frame(&mut encoder);
+    let back = read_back(&device, &queue, encoder, &[&small, &large]);
+    assert_eq!(back[1], bytemuck::cast_slice::<u32, u8>(&big));
+    ring.frame_submitted(queue.submit([]));
+    let grown = ring.stats();
+    assert!(grown.grow_count >= 1);
+    assert!(grown.high_water_bytes >= 40_000);
+
+    // The same load every frame: after one pass over the regions, nothing grows.
+    for _ in 0..6 {
+        ring.begin_frame();
+        let _ = ring.push_slice(&[1u32; 16], 4);
+        let _ = ring.push_slice(&big, 4);
+        let mut encoder = device.create_command_encoder(&Default::default());
+        ring.finish_frame(&mut encoder);
+        ring.frame_submitted(queue.submit([encoder.finish()]));
+    }
+    let settled = ring.stats();
+    let grow_count = settled.grow_count;
+    for _ in 0..6 {
+        ring.begin_frame();
+        let _ = ring.push_slice(&big, 4);
+        let mut encoder = device.create_command_encoder(&Default::default());
+        ring.finish_frame(&mut encoder);
+        ring.frame_submitted(queue.submit([encoder.finish()]));
+    }
+    let stats = ring.stats();
+    assert_eq!(stats.grow_count, grow_count);
+    assert_eq!(
+        stats.chunk_count, 2,
+        "one chunk per region after consolidation"
+    );
+    assert_eq!(stats.committed_bytes, settled.committed_bytes);
+}
+
+#[test]
+fn an_abandoned_frame_starts_over() {
+    let (device, queue) = device();
+    let mut ring = ring(&device, 4096);
+    ring.begin_frame();
+    let _ = ring.push_slice(&[0u8; 1000], 4);
+    ring.begin_frame(); // e.g. the window was minimized: nothing was submitted
+    assert_eq!(ring.stats().used_bytes, 0);
+    assert_eq!(ring.frame_count(), 1);
+    let slice = ring.push_slice(&[9u8; 8], 4);
+    assert_eq!(slice.offset(), 0);
+    let mut encoder = device.create_command_encoder(&Default::default());
+    ring.finish_frame(&mut encoder);
+    ring.frame_submitted(queue.submit([encoder.finish()]));
+    // Finishing without submitting is survivable too.
+    ring.begin_frame();
+    let mut encoder = device.create_command_encoder(&Default::default());
+    ring.finish_frame(&mut encoder);
+    drop(encoder);
+    for _ in 0..3 {
+        ring.begin_frame();
+        let mut encoder = device.create_command_encoder(&Default::default());
+        ring.finish_frame(&mut encoder);
+        ring.frame_submitted(queue.submit([encoder.finish()]));
+    }
+}
+
+#[test]
+#[should_panic(expected = "outside begin_frame")]
+fn allocating_outside_a_frame_panics() {
+    let (device, _queue) = device();
+    let mut ring = ring(&device, 4096);
+    let _ = ring.push_slice(&[0u32; 4], 4);
+}

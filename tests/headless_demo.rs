@@ -1,0 +1,297 @@
+//! The demo rendered offscreen (lavapipe in CI), in this process:
+//!
+//! - frame 90 at 256x256 matches `tests/reference/headless_256x256.png` within a
+//!   tolerance (set `UPDATE_REFERENCE=1` to rewrite it after an intended change);
+//! - the demo's own frame building makes zero heap allocations over 600 frames
+//!   once warm (this binary installs the counting allocator);
+//! - switching levels back and forth ten times brings committed memory back to
+//!   its baseline each time;
+//! - a level with a corrupt file fails to load with a message naming the file and
+//!   the current level keeps running.
+//!
+//! `harness = false`: the allocation counts are process-wide, so the checks run
+//! one after another on the main thread, not as parallel tests.
+
+use demo::alloc_counter::{self, CountingAllocator};
+use demo::options::Options;
+use demo::renderer::gpu::GpuContext;
+use demo::renderer::offscreen::OffscreenTarget;
+use demo::scene::CameraInput;
+use demo::state::DemoState;
+use demo::stats::FrameReport;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+fn tmp(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
+}
+
+fn headless(frames: u64, size: (u32, u32), objects: usize) -> Options {
+    Options {
+        headless: true,
+        frames: Some(frames),
+        size,
+        objects: Some(objects),
+        ..Options::default()
+    }
+}
+
+fn reference_image() {
+    let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("reference/headless_256x256.png");
+    let actual = tmp("headless_256x256.png");
+    let options = Options {
+        screenshot: Some(actual.clone()),
+        overlay: false, // it shows timings, which differ run to run
+        ..headless(90, (256, 256), 2000)
+    };
+    demo::headless::run(&options, |_, _| {}).expect("headless run");
+    if std::env::var_os("UPDATE_REFERENCE").is_some() {
+        std::fs::copy(&actual, &reference).unwrap();
+        println!("  updated {}", reference.display());
+        return;
+    }
+    let expected = image::open(&reference)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (UPDATE_REFERENCE=1 writes it)",
+                reference.display()
+            )
+        })
+        .to_rgba8();
+    let got = image::open(&actual).unwrap().to_rgba8();
+    assert_eq!(got.dimensions(), expected.dimensions());
+    let mut sum = 0u64;
+    let mut far = 0usize;
+    let mut diff = image::RgbaImage::new(got.width(), got.height());
+    for ((a, b), d) in got.pixels().zip(expected.pixels()).zip(diff.pixels_mut()) {
+        let delta: [u8; 3] = std::array::from_fn(|c| a[c].abs_diff(b[c]));
+        sum += delta.iter().map(|&v| u64::from(v)).sum::<u64>();
+        if delta.iter().any(|&v| v > 48) {
+            far += 1;
+        }
+        *d = image::Rgba([delta[0], delta[1], delta[2], 255]);
+    }
+    let pixels = (got.width() * got.height()) as usize;
+    let mean = sum as f64 / (pixels * 3) as f64;
+    let far_fraction = far as f64 / pixels as f64;
+    println!(
+        "  mean abs diff {mean:.3}/255, {:.2}% of pixels off by more than 48",
+        far_fraction * 100.0
+    );
+    if mean > 2.0 || far_fraction > 0.02 {
+        let diff_path = tmp("headless_256x256.diff.png");
+        diff.save(&diff_path).unwrap();
+        panic!(
+            "the headless render differs from {}: mean abs diff {mean:.3} (limit 2.0), {:.2}% far pixels (limit 2%).\n\
+             actual: {}\ndiff: {}",
+            reference.display(),
+            far_fraction * 100.0,
+            actual.display(),
+            diff_path.display()
+        );
+    }
+}
+
+const WARM_UP_FRAMES: u64 = 60;
+const MEASURED_FRAMES: u64 = 600;
+
+fn zero_allocations() {
+    assert!(
+        alloc_counter::is_installed(),
+        "this binary installs the counting allocator"
+    );
+    let options = Options {
+        stats: Some(tmp("zero_allocations.csv")),
+        ..headless(WARM_UP_FRAMES + MEASURED_FRAMES, (128, 128), 3000)
+    };
+    let mut offenders = Vec::new();
+    let mut wgpu_allocations = 0u64;
+    let mut settled: Option<(usize, usize)> = None;
+    demo::headless::run(&options, |_, report| {
+        if report.frame_index < WARM_UP_FRAMES {
+            return;
+        }
+        if report.demo_heap.allocations != 0 && offenders.len() < 10 {
+            offenders.push((report.frame_index, report.demo_heap.allocations));
+        }
+        wgpu_allocations += report.wgpu_heap.allocations;
+        let committed = (report.frame.committed_bytes, report.ring.committed_bytes);
+        assert_eq!(
+            *settled.get_or_insert(committed),
+            committed,
+            "arenas grew after warm-up at frame {}",
+            report.frame_index
+        );
+    })
+    .expect("headless run");
+    assert!(
+        offenders.is_empty(),
+        "the demo's frame building allocated on the heap (frame, allocations): {offenders:?}"
+    );
+    println!(
+        "  {MEASURED_FRAMES} frames, 0 heap allocations in frame building; wgpu: {:.1} allocations per frame (encode/submit)",
+        wgpu_allocations as f64 / MEASURED_FRAMES as f64
+    );
+}
+
+const SWITCH_EVERY: u64 = 10;
+const ROUND_TRIPS: u64 = 10;
+
+fn level_switching() {
+    // Level 0 for frames 0..10, level 1 for 10..20, level 0 again, ...: ten round trips.
+    let options = Options {
+        switch_every: Some(SWITCH_EVERY),
+        ..headless(SWITCH_EVERY * (2 * ROUND_TRIPS + 1), (128, 128), 3000)
+    };
+    // The last frame of each visit.
+    let mut visits: Vec<FrameReport> = Vec::new();
+    demo::headless::run(&options, |_, report| {
+        if report.frame_index % SWITCH_EVERY == SWITCH_EVERY - 1 {
+            visits.push(report.clone());
+        }
+    })
+    .expect("headless run");
+    assert_eq!(visits.len() as u64, 2 * ROUND_TRIPS + 1);
+    for (visit, report) in visits.iter().enumerate() {
+        assert_eq!(
+            report.level_index,
+            visit % 2,
+            "visit {visit} plays the expected level"
+        );
+    }
+    // Each level's arenas hold the same memory on every visit.
+    for level in 0..2 {
+        let first = &visits[level];
+        for report in visits.iter().skip(level).step_by(2) {
+            assert_eq!(
+                (
+                    report.level.committed_bytes,
+                    report.assets.committed_bytes,
+                    report.level.used_bytes
+                ),
+                (
+                    first.level.committed_bytes,
+                    first.assets.committed_bytes,
+                    first.level.used_bytes
+                ),
+                "level {level} at frame {}",
+                report.frame_index
+            );
+        }
+    }
+    // After the first round trip everything is warm: committed memory (CPU arenas,
+    // GPU ring) and the process heap come back to the same baseline on level 0.
+    let baseline = &visits[2];
+    for report in visits.iter().skip(2).step_by(2) {
+        assert_eq!(
+            report.cpu_committed_bytes(),
+            baseline.cpu_committed_bytes(),
+            "frame {}",
+            report.frame_index
+        );
+        assert_eq!(
+            report.ring.committed_bytes, baseline.ring.committed_bytes,
+            "frame {}",
+            report.frame_index
+        );
+        let drift = report.heap_live_bytes.abs_diff(baseline.heap_live_bytes);
+        assert!(
+            drift <= 256 * 1024,
+            "process heap drifted by {drift} bytes between frame {} and frame {}",
+            baseline.frame_index,
+            report.frame_index
+        );
+    }
+    let last = visits.last().unwrap();
+    println!(
+        "  {} switches; on level 0: cpu arenas {} B committed, gpu ring {} B, heap {} B live (drift {} B)",
+        2 * ROUND_TRIPS,
+        last.cpu_committed_bytes(),
+        last.ring.committed_bytes,
+        last.heap_live_bytes,
+        last.heap_live_bytes.abs_diff(baseline.heap_live_bytes)
+    );
+}
+
+fn corrupt_level_keeps_the_current_one() {
+    let assets = tmp("corrupt-assets");
+    let _ = std::fs::remove_dir_all(&assets);
+    for level in ["meadow", "nebula"] {
+        let dir = assets.join("levels").join(level);
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(
+            demo::options::default_assets_dir()
+                .join("levels")
+                .join(level),
+        )
+        .unwrap()
+        {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let corrupt = assets.join("levels/nebula/vertices.asset");
+    let mut bytes = std::fs::read(&corrupt).unwrap();
+    bytes[40] ^= 0xff;
+    std::fs::write(&corrupt, bytes).unwrap();
+
+    let options = Options {
+        assets: assets.clone(),
+        ..headless(1, (64, 64), 500)
+    };
+    let gpu = GpuContext::new_headless().expect("an adapter");
+    let target = OffscreenTarget::new(&gpu.device, 64, 64);
+    let mut state = DemoState::new(gpu, OffscreenTarget::FORMAT, &options).expect("meadow loads");
+    state.frame(target.view(), (64, 64), 1.0 / 60.0, CameraInput::default());
+    let error = state.switch_level(1).expect_err("nebula is corrupt");
+    let message = error.to_string();
+    assert!(
+        message.contains("vertices.asset"),
+        "the error names the file: {message}"
+    );
+    assert_eq!(state.scene().level.name(), "meadow");
+    assert_eq!(state.scene().level_index, 0);
+    let report = state.frame(target.view(), (64, 64), 1.0 / 60.0, CameraInput::default());
+    assert_eq!(report.object_count, 500, "meadow still runs");
+    println!("  {message}");
+}
+
+fn main() {
+    let checks: [(&str, fn()); 4] = [
+        (
+            "headless render matches the reference image",
+            reference_image,
+        ),
+        (
+            "zero heap allocations in frame building over 600 frames",
+            zero_allocations,
+        ),
+        (
+            "level switching returns committed memory to its baseline",
+            level_switching,
+        ),
+        (
+            "a corrupt level fails with the file named, the current level keeps running",
+            corrupt_level_keeps_the_current_one,
+        ),
+    ];
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    for (name, check) in checks {
+        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
+        let started = Instant::now();
+        println!("test {name} ...");
+        check();
+        println!(
+            "test {name} ... ok ({:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
+    }
+}
