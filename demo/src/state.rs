@@ -13,7 +13,7 @@ use crate::scene::build::{BuildInput, DrawLists, build_draws};
 use crate::scene::level::{Level, LevelError};
 use crate::scene::{CameraInput, Scene};
 use crate::stats::FrameReport;
-use engine::{FrameArenas, FrameConfig};
+use engine::{ArenaKind, FrameArenas, FrameConfig, Telemetry};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -57,6 +57,7 @@ pub struct DemoState {
     overlay_enabled: bool,
     frame_index: u64,
     last_report: Option<FrameReport>,
+    telemetry: Telemetry,
 }
 
 impl DemoState {
@@ -100,6 +101,7 @@ impl DemoState {
             overlay_enabled: options.overlay,
             frame_index: 0,
             last_report: None,
+            telemetry: Telemetry::new(),
         })
     }
 
@@ -137,6 +139,13 @@ impl DemoState {
     /// frame (a window's present).
     pub fn last_report_mut(&mut self) -> Option<&mut FrameReport> {
         self.last_report.as_mut()
+    }
+
+    /// Every arena's memory in the last frame (and, with the `tracy` feature, the
+    /// same numbers sent to the profiler).
+    #[must_use]
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.telemetry
     }
 
     /// Shows or hides the overlay.
@@ -264,6 +273,7 @@ impl DemoState {
         // wholesale two frames from now; dropping them would hand the last list's
         // bytes back early and hide them from this frame's stats.
         std::mem::forget(lists);
+        self.record_telemetry();
         let report = FrameReport {
             frame_index: self.frame_index,
             level_index: self.scene.level_index,
@@ -283,6 +293,29 @@ impl DemoState {
         };
         self.frame_index += 1;
         self.last_report.insert(report)
+    }
+
+    /// This frame's memory, arena by arena, into the telemetry report (and Tracy).
+    fn record_telemetry(&mut self) {
+        let _span = tracing::info_span!("telemetry").entered();
+        let telemetry = &mut self.telemetry;
+        let level = &self.scene.level;
+        telemetry.begin_frame(self.frame_index);
+        telemetry.record_frames(&self.frames);
+        telemetry.record_arena(ArenaKind::Level, level.level_arena(), 0);
+        telemetry.record_arena(ArenaKind::Asset, level.asset_arena(), 0);
+        let ring = self.renderer.ring();
+        let ring_stats = ring.stats();
+        let ring_overflow = ring_stats
+            .used_bytes
+            .saturating_sub(ring_stats.budget_bytes.unwrap_or(usize::MAX));
+        telemetry.record(
+            ArenaKind::GpuUpload,
+            &ring_stats,
+            ring_overflow,
+            ring.chunk_spans(),
+        );
+        telemetry.end_frame();
     }
 
     /// The overlay's text, from the last frame's report: one line per arena (bytes

@@ -199,7 +199,7 @@ fn a_handle_from_other_frame_arenas_is_none() {
         let frame = theirs.begin_frame();
         frame.keep(frame.alloc_slice_copy(&[5u32; 4])).unwrap()
     };
-    drop(ours.begin_frame());
+    let _ = ours.begin_frame();
     // Frame 1 of `ours` would accept a frame-0 handle of its own.
     let frame = ours.begin_frame();
     assert_eq!(frame.index(), theirs_kept.frame_index() + 1);

@@ -119,6 +119,12 @@ impl Renderer {
         self.ring.stats()
     }
 
+    /// The GPU upload ring (for telemetry: its buffers as chunk spans).
+    #[must_use]
+    pub fn ring(&self) -> &engine::gpu::GpuUploadRing {
+        &self.ring
+    }
+
     /// Uploads a level's mesh vertices (straight from its asset bytes) once.
     #[must_use]
     pub fn create_level_gpu(&self, level: &Level) -> LevelGpu {

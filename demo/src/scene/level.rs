@@ -441,6 +441,18 @@ impl Level {
         self.gpu.map(|gpu| unsafe { gpu.as_ref() })
     }
 
+    /// The level arena's memory (for telemetry).
+    #[must_use]
+    pub fn level_arena(&self) -> &engine::Arena {
+        self.arena.arena()
+    }
+
+    /// The asset arena's memory (for telemetry).
+    #[must_use]
+    pub fn asset_arena(&self) -> &engine::Arena {
+        self.assets.arena()
+    }
+
     /// The level arena's stats.
     #[must_use]
     pub fn arena_stats(&self) -> ArenaStats {

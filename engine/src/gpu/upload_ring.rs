@@ -432,9 +432,8 @@ impl GpuUploadRing {
     /// frame that was abandoned, e.g. because the window was minimized) starts over
     /// in the same region: its earlier allocations are forgotten.
     ///
-    /// # Panics
-    /// If the device is lost and a staging buffer cannot be mapped, the chunk is
-    /// replaced; this panics only if wgpu itself panics creating buffers.
+    /// A staging buffer that cannot be mapped again (the device was lost) is
+    /// replaced by a new one rather than reported.
     pub fn begin_frame(&mut self) {
         self.allocation_count = 0;
         self.used_bytes = 0;
