@@ -5,6 +5,7 @@
 use crate::alloc_counter;
 use crate::error::DemoError;
 use crate::headless;
+use crate::memory_chart::MemoryHistory;
 use crate::options::Options;
 use crate::overlay::Bytes;
 use crate::renderer::gpu::{GpuContext, GpuError};
@@ -79,6 +80,9 @@ pub fn run(options: &Options) -> Result<WindowedSummary, DemoError> {
             source,
         })?;
     }
+    if let (Some(history), Some(path)) = (&app.history, &options.chart) {
+        headless::write_chart(history, path)?;
+    }
     Ok(WindowedSummary {
         frames: app.frames_presented,
         reconfigures: app
@@ -127,6 +131,7 @@ struct App<'a> {
     state: Option<DemoState>,
     keys: HeldKeys,
     csv: Option<StatsCsv>,
+    history: Option<MemoryHistory>,
     error: Option<DemoError>,
     frames_presented: u64,
     last_frame: Instant,
@@ -145,6 +150,7 @@ impl<'a> App<'a> {
             state: None,
             keys: HeldKeys::default(),
             csv: None,
+            history: options.chart.as_ref().map(|_| MemoryHistory::default()),
             error: None,
             frames_presented: 0,
             last_frame: Instant::now(),
@@ -295,6 +301,9 @@ impl<'a> App<'a> {
             // Acquire, view and present are wgpu's too.
             report.wgpu_heap = (heap_at_end - heap_at_start) - demo_heap;
             report.cpu_ms = now.elapsed().as_secs_f32() * 1000.0;
+        }
+        if let Some(history) = &mut self.history {
+            history.record(state.telemetry().report());
         }
         if let Some(report) = state.last_report().cloned() {
             if let Some(csv) = &mut self.csv

@@ -29,6 +29,13 @@ pub enum DemoError {
         /// What failed.
         source: image::ImageError,
     },
+    /// The memory chart could not be drawn or written.
+    Chart {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        reason: String,
+    },
     /// The window system failed.
     Window(String),
 }
@@ -45,6 +52,7 @@ impl fmt::Display for DemoError {
             ),
             DemoError::Io { path, source } => write!(f, "{}: {source}", path.display()),
             DemoError::Image { path, source } => write!(f, "{}: {source}", path.display()),
+            DemoError::Chart { path, reason } => write!(f, "{}: {reason}", path.display()),
             DemoError::Window(message) => write!(f, "window system: {message}"),
         }
     }
@@ -57,7 +65,7 @@ impl std::error::Error for DemoError {
             DemoError::Level(error) => Some(error),
             DemoError::Io { source, .. } => Some(source),
             DemoError::Image { source, .. } => Some(source),
-            DemoError::NoLevels(_) | DemoError::Window(_) => None,
+            DemoError::NoLevels(_) | DemoError::Chart { .. } | DemoError::Window(_) => None,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! on every run, so a test can compare it with a reference image.
 
 use crate::error::DemoError;
+use crate::memory_chart::MemoryHistory;
 use crate::options::Options;
 use crate::renderer::gpu::GpuContext;
 use crate::renderer::offscreen::OffscreenTarget;
@@ -84,6 +85,7 @@ pub fn run(
         None => None,
     };
     let frames = options.frames.unwrap_or(DEFAULT_FRAMES);
+    let mut history = options.chart.as_ref().map(|_| MemoryHistory::default());
     let started = Instant::now();
     for frame_index in 0..frames {
         if let Some(every) = options.switch_every
@@ -108,6 +110,9 @@ pub fn run(
                 source,
             })?;
         }
+        if let Some(history) = &mut history {
+            history.record(state.telemetry().report());
+        }
         let report = state.last_report().expect("a frame was just rendered");
         on_frame(&state, report);
     }
@@ -117,6 +122,9 @@ pub fn run(
             path: options.stats.clone().unwrap_or_default(),
             source,
         })?;
+    }
+    if let (Some(history), Some(path)) = (&history, &options.chart) {
+        write_chart(history, path)?;
     }
     if let Some(path) = &options.screenshot {
         target
@@ -133,4 +141,19 @@ pub fn run(
         elapsed,
         last: state.last_report().cloned(),
     })
+}
+
+/// Writes the run's memory chart (`--chart`) and says where.
+///
+/// # Errors
+/// [`DemoError::Chart`] naming the file.
+pub fn write_chart(history: &MemoryHistory, path: &std::path::Path) -> Result<(), DemoError> {
+    history
+        .write_svg(path, "frame-memory demo: bytes used per arena per frame")
+        .map_err(|reason| DemoError::Chart {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
 }

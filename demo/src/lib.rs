@@ -16,6 +16,7 @@ pub mod app;
 pub mod error;
 pub mod gpu_types;
 pub mod headless;
+pub mod memory_chart;
 pub mod options;
 pub mod overlay;
 pub mod renderer;

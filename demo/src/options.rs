@@ -15,6 +15,7 @@ OPTIONS:
     --size WxH             Window or offscreen size in pixels [default: 1280x720]
     --screenshot FILE      Headless: write the last frame as a PNG
     --stats FILE           Write per-frame memory statistics as CSV
+    --chart FILE           At exit, draw each arena's memory per frame, with budgets, as SVG
     --objects N            Objects per level [default: 100000 on a GPU, 20000 on a software renderer]
     --level N              Start in level N (1-based) [default: 1]
     --assets DIR           Asset directory holding levels/ [default: the demo's assets/]
@@ -52,6 +53,8 @@ pub struct Options {
     pub screenshot: Option<PathBuf>,
     /// Per-frame CSV.
     pub stats: Option<PathBuf>,
+    /// SVG chart of every arena's memory per frame.
+    pub chart: Option<PathBuf>,
     /// Objects per level (`None`: decided by the adapter).
     pub objects: Option<usize>,
     /// Starting level, 0-based.
@@ -80,6 +83,7 @@ impl Default for Options {
             size: (1280, 720),
             screenshot: None,
             stats: None,
+            chart: None,
             objects: None,
             level: 0,
             assets: default_assets_dir(),
@@ -159,6 +163,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                 options.screenshot = Some(args.next().ok_or("--screenshot needs a file")?.into())
             }
             "--stats" => options.stats = Some(args.next().ok_or("--stats needs a file")?.into()),
+            "--chart" => options.chart = Some(args.next().ok_or("--chart needs a file")?.into()),
             "--objects" => options.objects = Some(number(&arg, args.next())?),
             "--level" => options.level = positive(&arg, args.next())? as usize - 1,
             "--assets" => options.assets = args.next().ok_or("--assets needs a directory")?.into(),

@@ -176,7 +176,14 @@ impl DemoState {
         let level = load_level(&self.renderer, &self.level_dirs[index], self.object_count)?;
         let old = self.scene.replace_level(level, index);
         let name = old.name().to_owned();
+        let arena_names = [
+            old.level_arena().name().to_owned(),
+            old.asset_arena().name().to_owned(),
+        ];
         let report = old.unload();
+        for arena in &arena_names {
+            self.telemetry.forget_arena(arena);
+        }
         eprintln!(
             "switched to {}; unloaded {name}: level arena {} freed ({} destructors run), {} asset files ({}) released",
             self.scene.level.name(),

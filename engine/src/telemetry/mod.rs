@@ -311,7 +311,9 @@ impl Telemetry {
             } else {
                 (ArenaKind::Worker, config.worker_budget_bytes)
             };
-            let stats = arena.stats();
+            let mut stats = arena.stats();
+            // A frame buffer's budget is the frame's, not a growth limit of the arena.
+            stats.budget_bytes = Some(budget_bytes);
             let index = self.state_index(&stats.name);
             let known = &self.arenas[index];
             let reset_this_frame = !known.recorded || known.reset_count != stats.reset_count;
@@ -337,6 +339,31 @@ impl Telemetry {
         if self.enabled {
             self.tracy.end_frame();
         }
+    }
+
+    /// Stops following the arena called `name`, for an arena that is gone (a level
+    /// arena dropped when its level unloaded). With the `tracy` feature its pool is
+    /// emptied with one discard, so the profiler does not keep showing memory that
+    /// was given back. Returns whether the arena was known. A later record under the
+    /// same name starts afresh.
+    ///
+    /// ```
+    /// use engine::{ArenaKind, LevelArena, Telemetry};
+    /// let mut telemetry = Telemetry::new();
+    /// let level = LevelArena::with_capacity("level:meadow", 4096);
+    /// telemetry.begin_frame(0);
+    /// telemetry.record_arena(ArenaKind::Level, level.arena(), 0);
+    /// drop(level);
+    /// assert!(telemetry.forget_arena("level:meadow"));
+    /// assert!(!telemetry.forget_arena("level:meadow"));
+    /// ```
+    pub fn forget_arena(&mut self, name: &str) -> bool {
+        let Some(index) = self.arenas.iter().position(|state| &*state.name == name) else {
+            return false;
+        };
+        self.arenas.remove(index);
+        self.cursor = 0;
+        true
     }
 
     /// The frame recorded last (or in progress).

@@ -90,7 +90,9 @@ pub struct ArenaReport {
     pub overflow_bytes: usize,
     /// How many times the arena was reset, in all.
     pub reset_count: u64,
-    /// The arena's budget, if it has one.
+    /// The arena's budget, if it has one; for frame buffers and workers recorded by
+    /// [`record_frames`](crate::Telemetry::record_frames), the per-frame budget of
+    /// their [`FrameConfig`](crate::FrameConfig).
     pub budget_bytes: Option<usize>,
 }
 
