@@ -7,7 +7,21 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
 
+/// With the `tracy` feature, the frame's `tracing` spans become Tracy zones.
+#[cfg(feature = "tracy")]
+fn install_tracing() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let subscriber = tracing_subscriber::registry().with(tracing_tracy::TracyLayer::default());
+    if let Err(error) = tracing::subscriber::set_global_default(subscriber) {
+        eprintln!("warning: Tracy zones are off: {error}");
+    }
+}
+
+#[cfg(not(feature = "tracy"))]
+fn install_tracing() {}
+
 fn main() -> ExitCode {
+    install_tracing();
     let command = match options::parse(std::env::args().skip(1)) {
         Ok(command) => command,
         Err(message) => {
