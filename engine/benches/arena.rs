@@ -8,7 +8,8 @@
 //!
 //! Groups whose name does not say `reset` time only the allocations: the reset (or
 //! the frees) runs after each iteration, outside the timed span. Results are in
-//! `engine/BENCHMARKS.md`; run with `cargo bench -p engine --bench arena`.
+//! `engine/BENCHMARKS.md`; run with `cargo bench -p engine --bench arena`. On a busy
+//! machine, `benches/arena_interleaved.rs` measures the same work more steadily.
 
 // `criterion_group!` generates an undocumented `pub fn benches`.
 #![allow(missing_docs)]
