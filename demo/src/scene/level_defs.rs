@@ -44,27 +44,6 @@ pub struct MaterialDef {
     pub pulse_speed: f32,
 }
 
-/// One [`SpawnerRecord`], by hand.
-#[derive(Debug, Clone, Copy)]
-pub struct SpawnerDef {
-    /// Mesh index.
-    pub mesh: u32,
-    /// Material index.
-    pub material: u32,
-    /// Draw layer.
-    pub layer: u32,
-    /// Relative share of objects.
-    pub weight: f32,
-    /// Scale range.
-    pub scale: [f32; 2],
-    /// Speed range.
-    pub speed: [f32; 2],
-    /// Spin range (both directions).
-    pub spin: f32,
-    /// Darkening range.
-    pub tint_variation: f32,
-}
-
 /// A whole level.
 #[derive(Debug, Clone, Copy)]
 pub struct LevelDef {
@@ -83,7 +62,7 @@ pub struct LevelDef {
     /// Materials.
     pub materials: &'static [MaterialDef],
     /// Spawners.
-    pub spawners: &'static [SpawnerDef],
+    pub spawners: &'static [SpawnerRecord],
 }
 
 const fn material(color: u32, alpha: f32, edge: f32, pulse: f32, pulse_speed: f32) -> MaterialDef {
@@ -106,8 +85,8 @@ const fn spawner(
     speed: [f32; 2],
     spin: f32,
     tint_variation: f32,
-) -> SpawnerDef {
-    SpawnerDef {
+) -> SpawnerRecord {
+    SpawnerRecord {
         mesh,
         material,
         layer,
@@ -116,6 +95,7 @@ const fn spawner(
         speed,
         spin,
         tint_variation,
+        reserved: [0; 2],
     }
 }
 
@@ -292,27 +272,12 @@ pub fn encode_level(def: &LevelDef) -> Vec<(&'static str, AssetKind, Vec<u8>)> {
             params: [m.edge, m.pulse, m.pulse_speed, 0.0],
         })
         .collect();
-    let spawners: Vec<SpawnerRecord> = def
-        .spawners
-        .iter()
-        .map(|s| SpawnerRecord {
-            mesh: s.mesh,
-            material: s.material,
-            layer: s.layer,
-            weight: s.weight,
-            scale: s.scale,
-            speed: s.speed,
-            spin: s.spin,
-            tint_variation: s.tint_variation,
-            reserved: [0; 2],
-        })
-        .collect();
     let payloads: [Vec<u8>; 5] = [
         bytemuck::bytes_of(&level).to_vec(),
         bytemuck::cast_slice(&meshes).to_vec(),
         bytemuck::cast_slice(&vertices).to_vec(),
         bytemuck::cast_slice(&materials).to_vec(),
-        bytemuck::cast_slice(&spawners).to_vec(),
+        bytemuck::cast_slice(def.spawners).to_vec(),
     ];
     LEVEL_FILES
         .iter()
