@@ -115,6 +115,15 @@ pub struct Arena {
     options: ArenaOptions,
 }
 
+/// Where a [`scope`](Arena::scope) began.
+struct ScopeEntry {
+    arena_id: u64,
+    resets: u64,
+    ptr: *mut u8,
+    chunk_start: *mut u8,
+    chunk_base: usize,
+}
+
 /// State only the slow paths touch.
 #[derive(Debug, Default)]
 struct SlowState {
@@ -1214,8 +1223,10 @@ impl Arena {
     /// inside it is freed when it returns. Nothing allocated inside can escape,
     /// because `body`'s result cannot borrow the arena. Scopes nest.
     ///
-    /// Costs a [`mark`](Arena::mark) and a [`rewind`](Arena::rewind). If `body`
-    /// panics, its allocations stay until the next reset.
+    /// Costs a few loads on entry and a few compares on exit (a full
+    /// [`rewind`](Arena::rewind) only when `body` left the chunk the scope began
+    /// in, or in debug mode). If `body` panics, its allocations stay until the
+    /// next reset.
     ///
     /// ```
     /// let mut arena = engine::Arena::new("a");
@@ -1227,12 +1238,63 @@ impl Arena {
     /// ```
     #[inline]
     pub fn scope<R>(&mut self, body: impl FnOnce(&mut Arena) -> R) -> R {
-        let mark = self.mark();
+        let entry = ScopeEntry {
+            arena_id: self.id,
+            resets: self.reset_count,
+            ptr: self.ptr.get(),
+            chunk_start: self.chunk_start.get(),
+            chunk_base: self.chunk_base.get(),
+        };
         let result = body(self);
+        self.leave_scope(entry);
+        result
+    }
+
+    /// Frees what a scope allocated: moves `ptr` back to where it was on entry.
+    ///
+    /// `body` had `&mut Arena`, so it may have reset the arena, rewound it below the
+    /// entry, or swapped it for another arena. The fast path needs the same arena,
+    /// not reset since, not in debug mode (which must poison and drop block
+    /// records), and a current chunk that starts where the entry's chunk started.
+    /// Then moving `ptr` back to the entry is memory-safe whatever `body` did: it
+    /// only moves back (`entry.ptr < now`), and stays at or after `chunk_start`, so
+    /// inside the current chunk. Everything else goes through `try_rewind`, as
+    /// `rewind(mark)` would. This path replaced taking a `Mark` and calling
+    /// `try_rewind` on every exit, which measured ~0.2 ns slower per scope.
+    #[inline(always)]
+    fn leave_scope(&mut self, entry: ScopeEntry) {
+        let now = self.ptr.get();
+        if self.id == entry.arena_id
+            && self.reset_count == entry.resets
+            && self.chunk_start.get() == entry.chunk_start
+            && !self.options.debug_blocks
+        {
+            // Behind the entry only if `body` rewound or popped below it: then
+            // there is nothing left to free.
+            if now > entry.ptr {
+                let used = self.offset();
+                if used > self.high_water.get() {
+                    self.high_water.set(used);
+                }
+                self.ptr.set(entry.ptr);
+            }
+            return;
+        }
+        let offset = entry.chunk_base + (entry.ptr.addr() - entry.chunk_start.addr());
+        self.leave_scope_slow(entry.arena_id, entry.resets, offset);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn leave_scope_slow(&mut self, arena_id: u64, resets: u64, offset: usize) {
+        let mark = Mark {
+            arena_id,
+            resets,
+            offset,
+        };
         // This fails only if `body` already reset or rewound the arena below the
         // mark (or swapped it for another one): then there is nothing left to free.
         let _ = self.try_rewind(mark);
-        result
     }
 
     /// Frees everything at once. O(1) in the number of allocations (plus poisoning

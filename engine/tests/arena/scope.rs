@@ -102,3 +102,55 @@ fn scope_tolerates_a_body_that_resets_the_arena() {
     // The mark is from before the reset: nothing left for the scope to free.
     assert_eq!(arena.offset(), 4);
 }
+
+#[test]
+fn scope_whose_body_rewinds_below_its_start_keeps_what_the_body_left() {
+    let mut arena = Arena::new("scope");
+    let before = arena.mark();
+    arena.alloc(1u64);
+    arena.scope(|tmp| {
+        tmp.alloc(2u64);
+        tmp.rewind(before);
+        tmp.alloc(3u32);
+    });
+    // Below the scope's start there is nothing for the scope to free.
+    assert_eq!(arena.offset(), 4);
+
+    arena.reset();
+    let before = arena.mark();
+    arena.alloc(1u64);
+    arena.scope(|tmp| {
+        tmp.rewind(before);
+        tmp.alloc_slice_fill_copy(3, 0u64);
+    });
+    // The body went past the scope's start again: back to where the scope began.
+    assert_eq!(arena.offset(), 8);
+}
+
+#[test]
+fn scope_whose_body_swaps_the_arena_frees_nothing_of_the_other_one() {
+    let mut arena = Arena::new("scope");
+    let mut other = Arena::new("other");
+    other.alloc(5u64);
+    arena.alloc(1u64);
+    arena.scope(|tmp| {
+        tmp.alloc(2u64);
+        std::mem::swap(tmp, &mut other);
+        tmp.alloc(3u64);
+    });
+    // `arena` now holds what was `other`: its allocations are kept.
+    assert_eq!(arena.stats().name.as_ref(), "other");
+    assert_eq!(arena.offset(), 16);
+    assert_eq!(other.offset(), 16);
+}
+
+#[test]
+fn scope_updates_the_high_water_mark() {
+    let mut arena = Arena::new("scope");
+    arena.alloc(1u64);
+    arena.scope(|tmp| {
+        tmp.alloc_slice_fill_copy(100, 0u64);
+    });
+    let stats = arena.stats();
+    assert_eq!((stats.used_bytes, stats.high_water_bytes), (8, 808));
+}
