@@ -1207,7 +1207,7 @@ impl Arena {
         }
         if !self.options.debug_blocks && mark.offset >= self.chunk_base.get() {
             // Fast path: the mark is in the current chunk. The high-water mark is
-            // written only when it rises: `scope` comes through here every time.
+            // written only when it rises: a loop of mark/rewind rarely sets a new peak.
             if used > self.high_water.get() {
                 self.high_water.set(used);
             }
