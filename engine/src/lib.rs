@@ -11,7 +11,7 @@ pub mod telemetry;
 
 pub use arena::{
     AllocError, Arena, ArenaOptions, ArenaStats, DEFAULT_FIRST_CHUNK_BYTES, Growth, Mark,
-    POISON_BYTE, PUSH_ALIGN, StackError,
+    POISON_BYTE, PUSH_ALIGN, Scope, StackError,
 };
 pub use asset::format as asset_format;
 pub use asset::{

@@ -21,7 +21,7 @@ fn freed_or_shared_arena_memory_does_not_compile() {
     }
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/compile_fail/use_after_*.rs");
-    cases.compile_fail("tests/compile_fail/scope_escape.rs");
+    cases.compile_fail("tests/compile_fail/scope_*.rs");
     cases.compile_fail("tests/compile_fail/not_sync.rs");
     cases.compile_fail("tests/compile_fail/frame_*.rs");
 }

@@ -165,6 +165,14 @@ pub enum StackError {
         /// Bytes in use now.
         used: usize,
     },
+    /// Inside a [`Scope`](crate::Scope): the pop or rewind would free bytes that
+    /// were allocated before the scope began.
+    BelowScope {
+        /// The offset the pop or rewind would go back to.
+        target: usize,
+        /// The offset at which the scope began.
+        scope_start: usize,
+    },
 }
 
 impl fmt::Display for StackError {
@@ -199,6 +207,13 @@ impl fmt::Display for StackError {
             StackError::MarkAhead { mark_offset, used } => write!(
                 f,
                 "the mark at offset {mark_offset} is no longer valid: only {used} bytes are in use"
+            ),
+            StackError::BelowScope {
+                target,
+                scope_start,
+            } => write!(
+                f,
+                "cannot go back to offset {target} inside a scope that began at offset {scope_start}"
             ),
         }
     }

@@ -5,10 +5,12 @@ mod chunk;
 mod error;
 mod inspect;
 mod options;
+mod scope;
 mod stats;
 
 pub use error::{AllocError, StackError};
 pub use options::{ArenaOptions, DEFAULT_FIRST_CHUNK_BYTES, Growth};
+pub use scope::Scope;
 pub use stats::ArenaStats;
 
 use chunk::{CHUNK_ALIGN, Chunk};
@@ -100,6 +102,10 @@ pub struct Arena {
     limit: Cell<*mut u8>,
     allocation_count: Cell<u64>,
     chunk_start: Cell<*mut u8>,
+    /// `chunk_start`, or null in debug mode: what a [`scope`](Arena::scope) records
+    /// on entry, so that one compare on exit tells whether it may take the fast path
+    /// (same chunk, not debug mode, which must poison and drop block records).
+    scope_chunk: Cell<*mut u8>,
     chunk_end: Cell<*mut u8>,
     /// Logical offset of `chunk_start`.
     chunk_base: Cell<usize>,
@@ -113,15 +119,6 @@ pub struct Arena {
     id: u64,
     name: Arc<str>,
     options: ArenaOptions,
-}
-
-/// Where a [`scope`](Arena::scope) began.
-struct ScopeEntry {
-    arena_id: u64,
-    resets: u64,
-    ptr: *mut u8,
-    chunk_start: *mut u8,
-    chunk_base: usize,
 }
 
 /// State only the slow paths touch.
@@ -307,6 +304,11 @@ impl Arena {
             limit: Cell::new(dangling),
             allocation_count: Cell::new(0),
             chunk_start: Cell::new(dangling),
+            scope_chunk: Cell::new(if options.debug_blocks {
+                ptr::null_mut()
+            } else {
+                dangling
+            }),
             chunk_end: Cell::new(dangling),
             chunk_base: Cell::new(0),
             chunk_index: Cell::new(0),
@@ -605,6 +607,11 @@ impl Arena {
         let chunk = &slow.chunks[index];
         self.chunk_index.set(index);
         self.chunk_start.set(chunk.start());
+        self.scope_chunk.set(if self.options.debug_blocks {
+            ptr::null_mut()
+        } else {
+            chunk.start()
+        });
         self.chunk_end.set(chunk.end());
         self.chunk_base.set(chunk.base_offset);
         self.ptr.set(chunk.start());
@@ -1102,36 +1109,35 @@ impl Arena {
     /// assert_eq!(arena.try_pop(40), Ok(()));
     /// ```
     pub fn try_pop(&mut self, size: usize) -> Result<(), StackError> {
-        let used = self.offset();
-        let target = if self.options.debug_blocks {
-            if size == 0 {
-                // Zero-sized allocations are not recorded as blocks.
-                return Ok(());
-            }
-            let last = self.slow.get_mut().blocks.last().copied();
-            match last {
-                Some(block) if block.size == size => block.offset_before,
-                Some(block) => {
-                    return Err(StackError::PopMismatch {
-                        requested: size,
-                        last_block: block.size,
-                    });
-                }
-                None => {
-                    return Err(StackError::PopUnderflow {
-                        requested: size,
-                        used,
-                    });
-                }
-            }
-        } else {
-            used.checked_sub(size).ok_or(StackError::PopUnderflow {
-                requested: size,
-                used,
-            })?
-        };
+        let target = self.pop_target(size)?;
         self.retreat_to(target);
         Ok(())
+    }
+
+    /// The offset that popping `size` bytes goes back to, or why it cannot.
+    fn pop_target(&mut self, size: usize) -> Result<usize, StackError> {
+        let used = self.offset();
+        if !self.options.debug_blocks {
+            return used.checked_sub(size).ok_or(StackError::PopUnderflow {
+                requested: size,
+                used,
+            });
+        }
+        if size == 0 {
+            // Zero-sized allocations are not recorded as blocks.
+            return Ok(used);
+        }
+        match self.slow.get_mut().blocks.last() {
+            Some(block) if block.size == size => Ok(block.offset_before),
+            Some(block) => Err(StackError::PopMismatch {
+                requested: size,
+                last_block: block.size,
+            }),
+            None => Err(StackError::PopUnderflow {
+                requested: size,
+                used,
+            }),
+        }
     }
 
     /// The current position, to [`rewind`](Arena::rewind) to later.
@@ -1217,84 +1223,6 @@ impl Arena {
         }
         self.retreat_to(mark.offset);
         Ok(())
-    }
-
-    /// Runs `body` with temporary allocations: everything allocated from the arena
-    /// inside it is freed when it returns. Nothing allocated inside can escape,
-    /// because `body`'s result cannot borrow the arena. Scopes nest.
-    ///
-    /// Costs a few loads on entry and a few compares on exit (a full
-    /// [`rewind`](Arena::rewind) only when `body` left the chunk the scope began
-    /// in, or in debug mode). If `body` panics, its allocations stay until the
-    /// next reset.
-    ///
-    /// ```
-    /// let mut arena = engine::Arena::new("a");
-    /// let sum = arena.scope(|tmp| {
-    ///     let xs = tmp.alloc_slice_fill_with(100, |i| i as u64);
-    ///     xs.iter().sum::<u64>()
-    /// });
-    /// assert_eq!((sum, arena.offset()), (4950, 0));
-    /// ```
-    #[inline]
-    pub fn scope<R>(&mut self, body: impl FnOnce(&mut Arena) -> R) -> R {
-        let entry = ScopeEntry {
-            arena_id: self.id,
-            resets: self.reset_count,
-            ptr: self.ptr.get(),
-            chunk_start: self.chunk_start.get(),
-            chunk_base: self.chunk_base.get(),
-        };
-        let result = body(self);
-        self.leave_scope(entry);
-        result
-    }
-
-    /// Frees what a scope allocated: moves `ptr` back to where it was on entry.
-    ///
-    /// `body` had `&mut Arena`, so it may have reset the arena, rewound it below the
-    /// entry, or swapped it for another arena. The fast path needs the same arena,
-    /// not reset since, not in debug mode (which must poison and drop block
-    /// records), and a current chunk that starts where the entry's chunk started.
-    /// Then moving `ptr` back to the entry is memory-safe whatever `body` did: it
-    /// only moves back (`entry.ptr < now`), and stays at or after `chunk_start`, so
-    /// inside the current chunk. Everything else goes through `try_rewind`, as
-    /// `rewind(mark)` would. This path replaced taking a `Mark` and calling
-    /// `try_rewind` on every exit, which measured ~0.2 ns slower per scope.
-    #[inline(always)]
-    fn leave_scope(&mut self, entry: ScopeEntry) {
-        let now = self.ptr.get();
-        if self.id == entry.arena_id
-            && self.reset_count == entry.resets
-            && self.chunk_start.get() == entry.chunk_start
-            && !self.options.debug_blocks
-        {
-            // Behind the entry only if `body` rewound or popped below it: then
-            // there is nothing left to free.
-            if now > entry.ptr {
-                let used = self.offset();
-                if used > self.high_water.get() {
-                    self.high_water.set(used);
-                }
-                self.ptr.set(entry.ptr);
-            }
-            return;
-        }
-        let offset = entry.chunk_base + (entry.ptr.addr() - entry.chunk_start.addr());
-        self.leave_scope_slow(entry.arena_id, entry.resets, offset);
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn leave_scope_slow(&mut self, arena_id: u64, resets: u64, offset: usize) {
-        let mark = Mark {
-            arena_id,
-            resets,
-            offset,
-        };
-        // This fails only if `body` already reset or rewound the arena below the
-        // mark (or swapped it for another one): then there is nothing left to free.
-        let _ = self.try_rewind(mark);
     }
 
     /// Frees everything at once. O(1) in the number of allocations (plus poisoning

@@ -10,7 +10,8 @@
 
 use bytemuck::Pod;
 use engine::{
-    AllocError, Arena, ArenaOptions, ArenaStats, Growth, Mark, POISON_BYTE, PUSH_ALIGN, StackError,
+    AllocError, Arena, ArenaOptions, ArenaStats, Growth, Mark, POISON_BYTE, PUSH_ALIGN, Scope,
+    StackError,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -119,6 +120,9 @@ enum Op {
     StaleRewind(Index),
     /// Tries a mark of another arena: must be refused.
     ForeignRewind,
+    /// Inside a scope, a rewind and a pop that would go below where the scope
+    /// began: must be refused.
+    BelowScope(Index),
     /// `scope` with these operations inside.
     Scope(Vec<Op>),
     /// `reset` (only at the top level).
@@ -148,6 +152,7 @@ fn scoped_op(depth: u32) -> BoxedStrategy<Op> {
         2 => any::<Index>().prop_map(Op::Rewind),
         1 => any::<Index>().prop_map(Op::StaleRewind),
         1 => Just(Op::ForeignRewind),
+        1 => any::<Index>().prop_map(Op::BelowScope),
     ];
     if depth == 0 {
         return leaf.boxed();
@@ -209,6 +214,60 @@ struct Model {
     has_chunk: bool,
     next_tag: u8,
     other: Arena,
+}
+
+/// What the model drives: the arena itself at the top level, or the handle a
+/// scope's body gets. Both pop and rewind; only the arena resets.
+trait Stack {
+    fn arena(&self) -> &Arena;
+    fn try_pop(&mut self, size: usize) -> Result<(), StackError>;
+    fn try_rewind(&mut self, mark: Mark) -> Result<(), StackError>;
+    fn rewind(&mut self, mark: Mark);
+    fn scope(&mut self, body: &mut dyn FnMut(&mut Scope<'_>));
+    /// The arena, if this is the top level (where `reset` is possible).
+    fn top_level(&mut self) -> Option<&mut Arena>;
+}
+
+impl Stack for Arena {
+    fn arena(&self) -> &Arena {
+        self
+    }
+    fn try_pop(&mut self, size: usize) -> Result<(), StackError> {
+        Arena::try_pop(self, size)
+    }
+    fn try_rewind(&mut self, mark: Mark) -> Result<(), StackError> {
+        Arena::try_rewind(self, mark)
+    }
+    fn rewind(&mut self, mark: Mark) {
+        Arena::rewind(self, mark);
+    }
+    fn scope(&mut self, body: &mut dyn FnMut(&mut Scope<'_>)) {
+        Arena::scope(self, body);
+    }
+    fn top_level(&mut self) -> Option<&mut Arena> {
+        Some(self)
+    }
+}
+
+impl Stack for Scope<'_> {
+    fn arena(&self) -> &Arena {
+        self
+    }
+    fn try_pop(&mut self, size: usize) -> Result<(), StackError> {
+        Scope::try_pop(self, size)
+    }
+    fn try_rewind(&mut self, mark: Mark) -> Result<(), StackError> {
+        Scope::try_rewind(self, mark)
+    }
+    fn rewind(&mut self, mark: Mark) {
+        Scope::rewind(self, mark);
+    }
+    fn scope(&mut self, body: &mut dyn FnMut(&mut Scope<'_>)) {
+        Scope::scope(self, body);
+    }
+    fn top_level(&mut self) -> Option<&mut Arena> {
+        None
+    }
 }
 
 /// The arena's observable state before an operation that must not change it.
@@ -280,7 +339,37 @@ impl Model {
         (0..len).map(|i| tag ^ (i as u8).wrapping_mul(31)).collect()
     }
 
-    fn run(&mut self, arena: &mut Arena, op: &Op) {
+    fn run<S: Stack>(&mut self, stack: &mut S, op: &Op) {
+        match op {
+            Op::Pop => self.pop(stack),
+            Op::BadPop => self.bad_pop(stack),
+            Op::Rewind(index) => self.rewind(stack, *index),
+            Op::StaleRewind(index) => self.stale_rewind(stack, *index),
+            Op::ForeignRewind => {
+                self.other.alloc_slice_fill_copy(self.live.len() % 7, 1u8);
+                let before = Before::take(stack.arena());
+                assert_eq!(
+                    stack.try_rewind(self.other.mark()),
+                    Err(StackError::ForeignMark {
+                        arena: "model".into()
+                    })
+                );
+                before.assert_unchanged(stack.arena());
+            }
+            Op::BelowScope(index) => self.below_scope(stack, *index),
+            Op::Scope(inner) => self.scope(stack, inner),
+            Op::Reset => self.reset(
+                stack
+                    .top_level()
+                    .expect("the generator puts Reset at the top level only"),
+            ),
+            allocation => self.run_allocation(stack.arena(), allocation),
+        }
+        self.check(stack.arena());
+    }
+
+    /// The operations that only need `&Arena`: allocations and taking a mark.
+    fn run_allocation(&mut self, arena: &Arena, op: &Op) {
         match op {
             Op::Layout { size, align_log2 } => {
                 let align = 1usize << align_log2;
@@ -353,30 +442,13 @@ impl Model {
                     }
                 }
             },
-            Op::Pop => self.pop(arena),
-            Op::BadPop => self.bad_pop(arena),
             Op::Mark => self.marks.push(ModelMark {
                 mark: arena.mark(),
                 live_len: self.live.len(),
                 resets: self.resets,
             }),
-            Op::Rewind(index) => self.rewind(arena, *index),
-            Op::StaleRewind(index) => self.stale_rewind(arena, *index),
-            Op::ForeignRewind => {
-                self.other.alloc_slice_fill_copy(self.live.len() % 7, 1u8);
-                let before = Before::take(arena);
-                assert_eq!(
-                    arena.try_rewind(self.other.mark()),
-                    Err(StackError::ForeignMark {
-                        arena: "model".into()
-                    })
-                );
-                before.assert_unchanged(arena);
-            }
-            Op::Scope(inner) => self.scope(arena, inner),
-            Op::Reset => self.reset(arena),
+            other => unreachable!("not an allocation: {other:?}"),
         }
-        self.check(arena);
     }
 
     /// A typed slice: `values` are derived from a byte pattern (all equal to the
@@ -458,12 +530,12 @@ impl Model {
         before.assert_unchanged(arena);
     }
 
-    fn pop(&mut self, arena: &mut Arena) {
+    fn pop<S: Stack>(&mut self, stack: &mut S) {
         if self.live.len() <= self.floor().live_len {
             return;
         }
         let last = self.live.last().expect("checked above");
-        let offset = arena.offset();
+        let offset = stack.arena().offset();
         let (size, expected_offset) = if self.kind.debug() {
             // Debug mode pops the last block, its padding included; zero-sized
             // allocations are not blocks, and popping 0 bytes frees nothing.
@@ -478,43 +550,43 @@ impl Model {
             let start = last.offset_after - last.size;
             (offset - start, start)
         };
-        arena.try_pop(size).expect("popping the last allocation");
-        assert_eq!(arena.offset(), expected_offset);
+        stack.try_pop(size).expect("popping the last allocation");
+        assert_eq!(stack.arena().offset(), expected_offset);
         let freed = self.live.split_off(self.live.len() - 1);
-        self.freed(arena, freed);
+        self.freed(stack.arena(), freed);
     }
 
-    fn bad_pop(&mut self, arena: &mut Arena) {
-        let before = Before::take(arena);
+    fn bad_pop<S: Stack>(&mut self, stack: &mut S) {
+        let before = Before::take(stack.arena());
         let offset = before.offset;
         let last_block = self.live.iter().rev().find(|live| live.size > 0);
         match (self.kind.debug(), last_block) {
             (true, Some(block)) => assert_eq!(
-                arena.try_pop(block.size + 1),
+                stack.try_pop(block.size + 1),
                 Err(StackError::PopMismatch {
                     requested: block.size + 1,
                     last_block: block.size
                 })
             ),
             (true, None) => assert_eq!(
-                arena.try_pop(1),
+                stack.try_pop(1),
                 Err(StackError::PopUnderflow {
                     requested: 1,
                     used: offset
                 })
             ),
             (false, _) => assert_eq!(
-                arena.try_pop(offset + 1),
+                stack.try_pop(offset + 1),
                 Err(StackError::PopUnderflow {
                     requested: offset + 1,
                     used: offset
                 })
             ),
         }
-        before.assert_unchanged(arena);
+        before.assert_unchanged(stack.arena());
     }
 
-    fn rewind(&mut self, arena: &mut Arena, index: Index) {
+    fn rewind<S: Stack>(&mut self, stack: &mut S, index: Index) {
         // Inside a scope, only marks taken inside it (rewinding further would free
         // what the scope's own mark protects).
         let floor = self.floor();
@@ -528,18 +600,18 @@ impl Model {
             return;
         }
         let target = candidates[index.index(candidates.len())];
-        arena.rewind(target.mark);
-        assert_eq!(arena.offset(), target.mark.offset());
+        stack.rewind(target.mark);
+        assert_eq!(stack.arena().offset(), target.mark.offset());
         let freed = self.live.split_off(target.live_len);
-        self.freed(arena, freed);
+        self.freed(stack.arena(), freed);
     }
 
-    fn stale_rewind(&mut self, arena: &mut Arena, index: Index) {
+    fn stale_rewind<S: Stack>(&mut self, stack: &mut S, index: Index) {
         if self.dead.is_empty() {
             return;
         }
         let stale = self.dead[index.index(self.dead.len())];
-        let offset = arena.offset();
+        let offset = stack.arena().offset();
         let expected = if stale.resets != self.resets {
             StackError::MarkBeforeReset {
                 mark_resets: stale.resets,
@@ -555,17 +627,56 @@ impl Model {
             // use again); rewinding to it is the caller's logic error.
             return;
         };
-        let before = Before::take(arena);
-        assert_eq!(arena.try_rewind(stale.mark), Err(expected));
-        before.assert_unchanged(arena);
+        let before = Before::take(stack.arena());
+        assert_eq!(stack.try_rewind(stale.mark), Err(expected));
+        before.assert_unchanged(stack.arena());
     }
 
-    fn scope(&mut self, arena: &mut Arena, inner: &[Op]) {
+    /// Inside a scope: a rewind to a valid mark below the scope's start, and a pop
+    /// of one byte more than the scope holds, are refused and change nothing.
+    fn below_scope<S: Stack>(&mut self, stack: &mut S, index: Index) {
+        let Some(floor) = self.floors.last().copied() else {
+            return;
+        };
+        let before = Before::take(stack.arena());
+        let below: Vec<ModelMark> = self
+            .marks
+            .iter()
+            .filter(|m| m.mark.offset() < floor.offset)
+            .copied()
+            .collect();
+        if !below.is_empty() {
+            let target = below[index.index(below.len())];
+            assert_eq!(
+                stack.try_rewind(target.mark),
+                Err(StackError::BelowScope {
+                    target: target.mark.offset(),
+                    scope_start: floor.offset
+                })
+            );
+            before.assert_unchanged(stack.arena());
+        }
+        // Debug mode pops whole blocks; its refusals are in `bad_pop`.
+        if !self.kind.debug() && floor.offset > 0 {
+            let size = before.offset - floor.offset + 1;
+            assert_eq!(
+                stack.try_pop(size),
+                Err(StackError::BelowScope {
+                    target: floor.offset - 1,
+                    scope_start: floor.offset
+                })
+            );
+            before.assert_unchanged(stack.arena());
+        }
+    }
+
+    fn scope<S: Stack>(&mut self, stack: &mut S, inner: &[Op]) {
         let floor = Floor {
             live_len: self.live.len(),
-            offset: arena.offset(),
+            offset: stack.arena().offset(),
         };
-        arena.scope(|tmp| {
+        stack.scope(&mut |tmp| {
+            assert_eq!(tmp.start_offset(), floor.offset);
             self.floors.push(floor);
             for op in inner {
                 self.run(tmp, op);
@@ -573,12 +684,12 @@ impl Model {
             self.floors.pop();
         });
         assert_eq!(
-            arena.offset(),
+            stack.arena().offset(),
             floor.offset,
             "scope did not free its allocations"
         );
         let freed = self.live.split_off(floor.live_len);
-        self.freed(arena, freed);
+        self.freed(stack.arena(), freed);
     }
 
     fn reset(&mut self, arena: &mut Arena) {

@@ -1,7 +1,7 @@
 //! `scope`: temporary allocations freed when the closure returns.
 
 use crate::debug_arena;
-use engine::Arena;
+use engine::{Arena, StackError};
 
 #[test]
 fn scope_frees_everything_allocated_inside() {
@@ -91,57 +91,114 @@ fn a_steady_scope_in_a_loop_does_not_grow() {
 }
 
 #[test]
-fn scope_tolerates_a_body_that_resets_the_arena() {
-    let mut arena = Arena::new("scope");
-    arena.alloc(1u64);
-    arena.scope(|tmp| {
-        tmp.alloc(2u64);
-        tmp.reset();
-        tmp.alloc(3u32);
-    });
-    // The mark is from before the reset: nothing left for the scope to free.
-    assert_eq!(arena.offset(), 4);
-}
-
-#[test]
-fn scope_whose_body_rewinds_below_its_start_keeps_what_the_body_left() {
+fn scope_refuses_to_free_below_its_start() {
     let mut arena = Arena::new("scope");
     let before = arena.mark();
     arena.alloc(1u64);
+    let at_start = arena.mark();
     arena.scope(|tmp| {
         tmp.alloc(2u64);
-        tmp.rewind(before);
+        let offset = tmp.offset();
+        let below = StackError::BelowScope {
+            target: 0,
+            scope_start: 8,
+        };
+        assert_eq!(tmp.try_rewind(before), Err(below.clone()));
+        assert_eq!(tmp.try_pop(16), Err(below));
+        assert_eq!(tmp.offset(), offset, "a refused call changed the arena");
+        // Back to exactly where the scope began is allowed.
+        tmp.rewind(at_start);
+        assert_eq!(tmp.offset(), 8);
         tmp.alloc(3u32);
+        tmp.pop(4);
+        assert_eq!(tmp.offset(), 8);
     });
-    // Below the scope's start there is nothing for the scope to free.
-    assert_eq!(arena.offset(), 4);
-
-    arena.reset();
-    let before = arena.mark();
-    arena.alloc(1u64);
-    arena.scope(|tmp| {
-        tmp.rewind(before);
-        tmp.alloc_slice_fill_copy(3, 0u64);
-    });
-    // The body went past the scope's start again: back to where the scope began.
     assert_eq!(arena.offset(), 8);
 }
 
 #[test]
-fn scope_whose_body_swaps_the_arena_frees_nothing_of_the_other_one() {
+#[should_panic(expected = "cannot go back to offset 0 inside a scope that began at offset 8")]
+fn scope_pop_below_its_start_panics_with_the_offsets() {
     let mut arena = Arena::new("scope");
-    let mut other = Arena::new("other");
-    other.alloc(5u64);
+    arena.push(8);
+    arena.scope(|tmp| tmp.pop(8));
+}
+
+#[test]
+fn scope_checks_foreign_and_stale_marks_like_the_arena() {
+    let mut arena = Arena::new("scope");
+    let other = Arena::new("other");
+    let stale = arena.mark();
+    arena.alloc(1u8);
+    arena.reset();
+    arena.scope(|tmp| {
+        assert!(matches!(
+            tmp.try_rewind(other.mark()),
+            Err(StackError::ForeignMark { .. })
+        ));
+        assert!(matches!(
+            tmp.try_rewind(stale),
+            Err(StackError::MarkBeforeReset { .. })
+        ));
+    });
+}
+
+#[test]
+fn scope_rewinds_to_a_mark_in_an_earlier_chunk_it_owns() {
+    for mut arena in [
+        Arena::with_capacity("scope", 256),
+        debug_arena("scope-debug"),
+    ] {
+        arena.alloc(1u64);
+        arena.scope(|tmp| {
+            tmp.alloc(2u64);
+            let mark = tmp.mark();
+            // Several chunks' worth, then back into the chunk the scope began in.
+            for i in 0..200u64 {
+                tmp.alloc([i; 4]);
+            }
+            assert!(tmp.stats().chunk_count > 1);
+            tmp.rewind(mark);
+            assert_eq!(tmp.offset(), 16);
+            tmp.alloc(3u32);
+        });
+        assert_eq!(arena.offset(), 8);
+        let stats = arena.stats();
+        assert!(stats.high_water_bytes >= 8 + 200 * 32, "{stats:?}");
+    }
+}
+
+#[test]
+fn a_panicking_nested_scope_is_freed_by_the_enclosing_one() {
+    let mut arena = Arena::new("scope");
     arena.alloc(1u64);
+    arena.scope(|outer| {
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            outer.scope(|inner| {
+                inner.alloc_slice_fill_copy(100, 0u8);
+                panic!("inside the inner scope");
+            })
+        }));
+        assert!(caught.is_err());
+        // The inner scope never ended: its bytes are still in use...
+        assert_eq!(outer.offset(), 108);
+    });
+    // ...until the outer one ends.
+    assert_eq!(arena.offset(), 8);
+}
+
+#[test]
+fn scope_handle_reports_where_it_began() {
+    let mut arena = Arena::new("scope");
+    arena.alloc(1u32);
     arena.scope(|tmp| {
         tmp.alloc(2u64);
-        std::mem::swap(tmp, &mut other);
-        tmp.alloc(3u64);
+        assert_eq!(tmp.start_offset(), 4);
+        let text = format!("{tmp:?}");
+        assert!(text.contains("start_offset: 4"), "{text}");
+        assert!(text.contains("offset: 16"), "{text}");
+        tmp.scope(|inner| assert_eq!(inner.start_offset(), 16));
     });
-    // `arena` now holds what was `other`: its allocations are kept.
-    assert_eq!(arena.stats().name.as_ref(), "other");
-    assert_eq!(arena.offset(), 16);
-    assert_eq!(other.offset(), 16);
 }
 
 #[test]
