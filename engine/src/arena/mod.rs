@@ -102,9 +102,10 @@ pub struct Arena {
     limit: Cell<*mut u8>,
     allocation_count: Cell<u64>,
     chunk_start: Cell<*mut u8>,
-    /// `chunk_start`, or null in debug mode: what a [`scope`](Arena::scope) records
-    /// on entry, so that one compare on exit tells whether it may take the fast path
-    /// (same chunk, not debug mode, which must poison and drop block records).
+    /// `chunk_start`, or null in debug mode. A [`scope`](Arena::scope) exit compares
+    /// it with the `chunk_start` it saw on entry: equal means the same chunk and not
+    /// debug mode (whose exits must poison and drop block records), so one compare
+    /// decides the fast path.
     scope_chunk: Cell<*mut u8>,
     chunk_end: Cell<*mut u8>,
     /// Logical offset of `chunk_start`.

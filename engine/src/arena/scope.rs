@@ -16,9 +16,6 @@ struct ScopeEntry {
     ptr: *mut u8,
     chunk_start: *mut u8,
     chunk_base: usize,
-    /// [`Arena::scope_chunk`] on entry: equal to `chunk_start` on exit only if the
-    /// same chunk is current and the arena is not in debug mode.
-    fast_chunk: *mut u8,
 }
 
 impl ScopeEntry {
@@ -73,7 +70,7 @@ impl Arena {
     /// [`Scope`] it gets is freed when it returns. Nothing allocated inside can
     /// escape, because `body`'s result cannot borrow the scope. Scopes nest.
     ///
-    /// Costs four loads on entry, and on exit one compare and a store (plus a
+    /// Costs three loads on entry, and on exit one compare and a store (plus a
     /// [`rewind`](Arena::rewind) when `body` grew the arena into another chunk, or
     /// in debug mode). If `body` panics, its allocations stay until the next reset
     /// or the end of an enclosing scope.
@@ -92,7 +89,6 @@ impl Arena {
             ptr: self.ptr.get(),
             chunk_start: self.chunk_start.get(),
             chunk_base: self.chunk_base.get(),
-            fast_chunk: self.scope_chunk.get(),
         };
         let result = body(&mut Scope {
             arena: &mut *self,
@@ -107,7 +103,8 @@ impl Arena {
     /// Frees what a scope allocated: moves `ptr` back to where it was on entry.
     ///
     /// The fast path needs the chunk the scope began in to still be current, and
-    /// not debug mode (`fast_chunk` is null then, so the compare fails). Moving
+    /// not debug mode: `scope_chunk` is that chunk's start only then (it is null in
+    /// debug mode), so one compare with the entry's `chunk_start` tells. Moving
     /// `ptr` back to the entry is then memory-safe: `entry.ptr` lies in that chunk,
     /// which this arena still owns, since no chunk is freed before a reset and a
     /// scope cannot reset. It is also exact: the body could not go below the entry
@@ -115,7 +112,7 @@ impl Arena {
     /// allocations and nothing else.
     #[inline(always)]
     fn leave_scope(&mut self, entry: ScopeEntry) {
-        if self.chunk_start.get() == entry.fast_chunk {
+        if self.scope_chunk.get() == entry.chunk_start {
             let now = self.ptr.get();
             debug_assert!(now >= entry.ptr, "a scope's body went below its entry");
             // Written only when it rises: a steady loop of scopes rarely sets a peak.
