@@ -1235,8 +1235,9 @@ impl Arena {
 
     /// Frees everything at once. O(1) in the number of allocations (plus poisoning
     /// in debug mode). If the arena had grown to several chunks, they are replaced
-    /// by one chunk big enough for the high-water mark, so the next cycle of the
-    /// same work needs no new memory.
+    /// by one chunk big enough for the high-water mark (rounded up to a power of
+    /// two, and at least twice the first chunk, which the cycle outgrew), so the
+    /// next cycle of the same work needs no new memory.
     ///
     /// ```
     /// let mut arena = engine::Arena::new("frame");
@@ -1286,9 +1287,17 @@ impl Arena {
             return;
         }
         if slow.chunks.len() > 1 {
+            // At least twice the first chunk, which this cycle outgrew: the
+            // high-water mark alone can undersize the new chunk. Alignment padding
+            // depends on where a chunk starts, and the high-water mark does not count
+            // the gap a full chunk leaves at its end, so a workload that overflowed
+            // chunk 0 by its padding can measure a high-water mark that fits chunk 0
+            // again, and then overflow it again every cycle.
+            let outgrown = slow.chunks[0].capacity().saturating_mul(2);
             let mut target = high_water
                 .checked_next_power_of_two()
                 .unwrap_or(high_water)
+                .max(outgrown)
                 .max(DEFAULT_FIRST_CHUNK_BYTES);
             if let Some(budget) = budget {
                 target = target.min(budget);

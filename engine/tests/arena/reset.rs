@@ -105,6 +105,31 @@ fn a_steady_workload_with_big_alignments_settles_too() {
     );
 }
 
+/// A workload that overflows its chunk only by alignment padding: the high-water
+/// mark, measured across two chunks, fits the old chunk size again. Chunk starts are
+/// 16-aligned, so the padding is the same in every run.
+#[test]
+fn a_workload_that_overflows_by_its_padding_settles() {
+    const CHUNK: usize = 1 << 16;
+    let mut arena = Arena::with_capacity("reset", CHUNK);
+    let mut grow_counts = Vec::new();
+    for _ in 0..10 {
+        // 1 byte, then 15 bytes of padding before a block that fills the chunk to
+        // 8 bytes past its end. In a fresh chunk the block needs no padding, so
+        // the high-water mark is `CHUNK - 7`.
+        arena.alloc(1u8);
+        arena.push_aligned(CHUNK - 8, 16);
+        arena.reset();
+        grow_counts.push(arena.stats().grow_count);
+    }
+    assert!(
+        grow_counts[2..]
+            .iter()
+            .all(|&count| count == grow_counts[2]),
+        "grow counts per cycle: {grow_counts:?}"
+    );
+}
+
 #[test]
 fn reset_of_an_empty_arena() {
     let mut arena = Arena::new("reset");
