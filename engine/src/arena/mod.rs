@@ -192,6 +192,16 @@ impl Mark {
     }
 }
 
+/// What `Arena::scope_chunk` holds for a chunk starting at `chunk_start`: the start
+/// itself, or null in debug mode so that no scope exit takes the fast path.
+fn scope_chunk_for(options: &ArenaOptions, chunk_start: *mut u8) -> *mut u8 {
+    if options.debug_blocks {
+        ptr::null_mut()
+    } else {
+        chunk_start
+    }
+}
+
 #[cold]
 #[inline(never)]
 #[track_caller]
@@ -312,11 +322,7 @@ impl Arena {
             limit: Cell::new(dangling),
             allocation_count: Cell::new(0),
             chunk_start: Cell::new(dangling),
-            scope_chunk: Cell::new(if options.debug_blocks {
-                ptr::null_mut()
-            } else {
-                dangling
-            }),
+            scope_chunk: Cell::new(scope_chunk_for(&options, dangling)),
             chunk_end: Cell::new(dangling),
             chunk_base: Cell::new(0),
             chunk_index: Cell::new(0),
@@ -615,11 +621,8 @@ impl Arena {
         let chunk = &slow.chunks[index];
         self.chunk_index.set(index);
         self.chunk_start.set(chunk.start());
-        self.scope_chunk.set(if self.options.debug_blocks {
-            ptr::null_mut()
-        } else {
-            chunk.start()
-        });
+        self.scope_chunk
+            .set(scope_chunk_for(&self.options, chunk.start()));
         self.chunk_end.set(chunk.end());
         self.chunk_base.set(chunk.base_offset);
         self.ptr.set(chunk.start());
