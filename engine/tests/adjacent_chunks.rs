@@ -50,8 +50,8 @@ unsafe impl GlobalAlloc for BackToBack {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if self.armed.load(Ordering::SeqCst)
             && layout.size() >= CHUNK_SIZED
-            && layout.size().is_multiple_of(16)
-            && layout.align() <= 16
+            && layout.size().is_multiple_of(64)
+            && layout.align() <= 64
         {
             let offset = self.next.fetch_add(layout.size(), Ordering::SeqCst);
             if offset + layout.size() <= REGION_BYTES {

@@ -8,7 +8,7 @@ use std::ptr::NonNull;
 
 /// Alignment of every chunk's first byte. Allocations with an alignment up to this
 /// never need padding at the start of a fresh chunk.
-pub(crate) const CHUNK_ALIGN: usize = 16;
+pub(crate) const CHUNK_ALIGN: usize = 64;
 
 /// A block of memory owned by an arena.
 #[derive(Debug)]

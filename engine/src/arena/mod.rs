@@ -45,7 +45,9 @@ static NEXT_ARENA_ID: AtomicU64 = AtomicU64::new(1);
 /// steady workload stops calling the system allocator after its first cycles.
 ///
 /// An `Arena` is aligned to 64 bytes (a cache line), so that its hot fields share one
-/// line wherever it is stored; a struct holding one is aligned the same way.
+/// line wherever it is stored; a struct holding one is aligned the same way. Its
+/// chunks start on a cache line too: the first allocation in a chunk needs no padding
+/// for any alignment up to 64, and vectors laid out from there do not straddle lines.
 ///
 /// # Safety by lifetimes
 /// Allocations borrow the arena (`&self`), and every operation that frees memory

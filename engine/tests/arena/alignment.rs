@@ -46,6 +46,17 @@ fn alignment_holds_when_every_request_needs_a_new_chunk() {
 }
 
 #[test]
+fn every_chunk_starts_on_a_cache_line() {
+    let arena = Arena::with_capacity("align-lines", 100);
+    for round in 0..6 {
+        // Fills the current chunk, so the next allocation is a fresh chunk's first.
+        let first = arena.alloc_slice_fill_copy(100 << round, 0u8);
+        assert_eq!(first.as_ptr().addr() % 64, 0, "chunk {round}");
+        assert_eq!(arena.stats().chunk_count, round + 1);
+    }
+}
+
+#[test]
 fn push_aligned_honours_every_power_of_two() {
     let arena = Arena::new("align");
     for log2 in 0..=MAX_ALIGN_LOG2 {

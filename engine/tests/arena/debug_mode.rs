@@ -201,7 +201,7 @@ fn zero_sized_allocations_do_not_break_the_block_record() {
     // Regression: a zero-sized allocation that needed padding took the slow path and
     // was recorded as a block of 0 bytes, so the next `pop(8)` was a mismatch.
     let mut arena = debug_arena("debug");
-    arena.push(8); // chunks are 16-aligned: the offset is now never 64-aligned
+    arena.push(8); // chunks are 64-aligned: the next byte is 8 past a cache line
     let before = arena.offset();
     arena.alloc_layout(Layout::from_size_align(0, 64).unwrap());
     assert!(

@@ -107,7 +107,7 @@ fn a_steady_workload_with_big_alignments_settles_too() {
 
 /// A workload that overflows its chunk only by alignment padding: the high-water
 /// mark, measured across two chunks, fits the old chunk size again. Chunk starts are
-/// 16-aligned, so the padding is the same in every run.
+/// 64-aligned, so the padding is the same in every run.
 #[test]
 fn a_workload_that_overflows_by_its_padding_settles() {
     const CHUNK: usize = 1 << 16;
