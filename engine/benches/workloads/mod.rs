@@ -1,0 +1,224 @@
+//! The work both arena benchmarks time, shared so that `arena` (criterion) and
+//! `arena_interleaved` run the very same machine code.
+//!
+//! Each workload is its own `#[inline(never)]` function per contender. Inlined into
+//! a timing loop, a workload's speed moved by up to 10% with where the linker
+//! happened to put the loop; a function of its own keeps every contender's code
+//! apart and the same in both binaries.
+
+use std::alloc::Layout;
+use std::hint::black_box;
+
+/// Allocations per call in the per-allocation workloads.
+pub const ALLOCATIONS: usize = 10_000;
+/// Slices, scopes or resets per call in the other workloads.
+pub const SLICES: usize = 1_000;
+/// Elements per slice.
+pub const SLICE_LEN: usize = 16;
+/// Size of each arena's one chunk: room for every workload with no growth.
+pub const CHUNK_BYTES: usize = 1 << 20;
+
+/// The layouts of the "unknown layout" workload, picked in turn.
+const LAYOUTS: [(usize, usize); 8] = [
+    (8, 8),
+    (24, 8),
+    (4, 4),
+    (32, 16),
+    (1, 1),
+    (12, 4),
+    (64, 16),
+    (16, 8),
+];
+
+/// [`LAYOUTS`] through `black_box`, so size and alignment are run-time values.
+pub fn layouts() -> [Layout; 8] {
+    black_box(LAYOUTS.map(|(size, align)| {
+        Layout::from_size_align(size, align).expect("the benchmark's layouts are valid")
+    }))
+}
+
+/// The slice the copy workload copies.
+pub fn source() -> Vec<u32> {
+    (0..SLICE_LEN as u32).map(|i| i * 3).collect()
+}
+
+// Pre-warmed contenders: one chunk of `CHUNK_BYTES`, touched once, then emptied.
+
+pub fn engine_arena() -> engine::Arena {
+    let mut arena = engine::Arena::with_capacity("bench", CHUNK_BYTES);
+    arena.alloc_slice_fill_copy(CHUNK_BYTES / 2, 0u8);
+    arena.reset();
+    arena
+}
+pub fn bumpalo_bump() -> bumpalo::Bump {
+    let mut bump = bumpalo::Bump::with_capacity(CHUNK_BYTES);
+    bump.alloc_slice_fill_copy(CHUNK_BYTES / 2, 0u8);
+    bump.reset();
+    bump
+}
+pub fn bump_scope_bump() -> bump_scope::Bump {
+    let mut bump = bump_scope::Bump::with_size(CHUNK_BYTES);
+    bump.alloc_slice_fill(CHUNK_BYTES / 2, 0u8);
+    bump.reset();
+    bump
+}
+
+// 10 000 `u64`s.
+
+#[inline(never)]
+pub fn engine_u64(arena: &mut engine::Arena) {
+    for i in 0..ALLOCATIONS as u64 {
+        black_box(arena.alloc(black_box(i)));
+    }
+}
+#[inline(never)]
+pub fn bumpalo_u64(bump: &mut bumpalo::Bump) {
+    for i in 0..ALLOCATIONS as u64 {
+        black_box(bump.alloc(black_box(i)));
+    }
+}
+#[inline(never)]
+pub fn bump_scope_u64(bump: &mut bump_scope::Bump) {
+    for i in 0..ALLOCATIONS as u64 {
+        black_box(bump.alloc(black_box(i)).into_mut());
+    }
+}
+
+// 10 000 allocations of layouts only known at run time.
+
+#[inline(never)]
+pub fn engine_layout(arena: &mut engine::Arena, layouts: &[Layout; 8]) {
+    for i in 0..ALLOCATIONS {
+        black_box(arena.alloc_layout(layouts[i % layouts.len()]));
+    }
+}
+#[inline(never)]
+pub fn bumpalo_layout(bump: &mut bumpalo::Bump, layouts: &[Layout; 8]) {
+    for i in 0..ALLOCATIONS {
+        black_box(bump.alloc_layout(layouts[i % layouts.len()]));
+    }
+}
+#[inline(never)]
+pub fn bump_scope_layout(bump: &mut bump_scope::Bump, layouts: &[Layout; 8]) {
+    for i in 0..ALLOCATIONS {
+        black_box(bump.alloc_layout(layouts[i % layouts.len()]));
+    }
+}
+
+// 1 000 copies of a 16-element slice.
+
+#[inline(never)]
+pub fn engine_copy(arena: &mut engine::Arena, src: &[u32]) {
+    for _ in 0..SLICES {
+        black_box(arena.alloc_slice_copy(src));
+    }
+}
+#[inline(never)]
+pub fn bumpalo_copy(bump: &mut bumpalo::Bump, src: &[u32]) {
+    for _ in 0..SLICES {
+        black_box(bump.alloc_slice_copy(src));
+    }
+}
+#[inline(never)]
+pub fn bump_scope_copy(bump: &mut bump_scope::Bump, src: &[u32]) {
+    for _ in 0..SLICES {
+        black_box(bump.alloc_slice_copy(src).into_mut());
+    }
+}
+
+// 1 000 slices of 16 copies of one value.
+
+#[inline(never)]
+pub fn engine_fill(arena: &mut engine::Arena) {
+    for i in 0..SLICES {
+        black_box(arena.alloc_slice_fill_copy(SLICE_LEN, i as u32));
+    }
+}
+#[inline(never)]
+pub fn bumpalo_fill(bump: &mut bumpalo::Bump) {
+    for i in 0..SLICES {
+        black_box(bump.alloc_slice_fill_copy(SLICE_LEN, i as u32));
+    }
+}
+#[inline(never)]
+pub fn bump_scope_fill(bump: &mut bump_scope::Bump) {
+    for i in 0..SLICES {
+        black_box(bump.alloc_slice_fill(SLICE_LEN, i as u32).into_mut());
+    }
+}
+
+// 1 000 scopes, each holding one `u64`. bumpalo has no scopes.
+
+#[inline(never)]
+pub fn engine_scopes(arena: &mut engine::Arena) {
+    for _ in 0..SLICES {
+        arena.scope(|tmp| {
+            black_box(tmp.alloc(black_box(1u64)));
+        });
+    }
+}
+/// `Bump::scoped` on the root resets the current chunk to its start on exit.
+#[inline(never)]
+pub fn bump_scope_scopes(bump: &mut bump_scope::Bump) {
+    for _ in 0..SLICES {
+        bump.scoped(|tmp| {
+            black_box(tmp.alloc(black_box(1u64)).into_mut());
+        });
+    }
+}
+/// A scope inside a scope restores a checkpoint, which is what `Arena::scope`
+/// does at any depth.
+#[inline(never)]
+pub fn bump_scope_nested_scopes(bump: &mut bump_scope::Bump) {
+    bump.scoped(|mut outer| {
+        outer.alloc(1u64);
+        for _ in 0..SLICES {
+            outer.scoped(|tmp| {
+                black_box(tmp.alloc(black_box(1u64)).into_mut());
+            });
+        }
+    });
+}
+
+// A reset on its own: one small allocation (so there is something to free), then
+// the reset, 1 000 times.
+
+#[inline(never)]
+pub fn engine_resets(arena: &mut engine::Arena) {
+    for _ in 0..SLICES {
+        black_box(arena.alloc(1u8));
+        arena.reset();
+    }
+}
+#[inline(never)]
+pub fn bumpalo_resets(bump: &mut bumpalo::Bump) {
+    for _ in 0..SLICES {
+        black_box(bump.alloc(1u8));
+        bump.reset();
+    }
+}
+#[inline(never)]
+pub fn bump_scope_resets(bump: &mut bump_scope::Bump) {
+    for _ in 0..SLICES {
+        black_box(bump.alloc(1u8).into_mut());
+        bump.reset();
+    }
+}
+
+// 10 000 `u64`s, then the reset that frees them.
+
+#[inline(never)]
+pub fn engine_u64_reset(arena: &mut engine::Arena) {
+    engine_u64(arena);
+    arena.reset();
+}
+#[inline(never)]
+pub fn bumpalo_u64_reset(bump: &mut bumpalo::Bump) {
+    bumpalo_u64(bump);
+    bump.reset();
+}
+#[inline(never)]
+pub fn bump_scope_u64_reset(bump: &mut bump_scope::Bump) {
+    bump_scope_u64(bump);
+    bump.reset();
+}
