@@ -1,10 +1,10 @@
 //! The work both arena benchmarks time, shared so that `arena` (criterion) and
 //! `arena_interleaved` run the very same machine code.
 //!
-//! Each workload is its own `#[inline(never)]` function per contender. Inlined into
-//! a timing loop, a workload's speed moved by up to 10% with where the linker
-//! happened to put the loop; a function of its own keeps every contender's code
-//! apart and the same in both binaries.
+//! Each workload is its own `#[inline(never)]` function per contender, so no
+//! contender's code is merged with another's or with the timing loop around it, and
+//! a difference between the two benchmarks' figures cannot come from different
+//! code. (It still comes from elsewhere: see engine/BENCHMARKS.md, "Placement".)
 
 use std::alloc::Layout;
 use std::hint::black_box;
