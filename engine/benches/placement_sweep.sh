@@ -30,7 +30,7 @@ cd "$root"
 for seed in $(seq 1 "$seeds"); do
     CARGO_TARGET_DIR=$target cargo rustc --quiet -p engine --profile bench \
         --bench arena_interleaved -- -C "link-arg=-Wl,--shuffle-sections=.text.*=$seed"
-    bench=$(ls -t "$target"/release/deps/arena_interleaved-* | grep -v '\.d$' | head -n 1)
+    bench=$(ls -t "$target"/release/deps/arena_interleaved-* | grep -v '\.d$' | sed -n 1p)
     for _ in $(seq 1 "$procs"); do
         # Table rows: | workload | allocator | fastest round | median round |
         "$bench" --bench 3 | awk -F'|' '/^\| / && $4 ~ /[0-9]/ {
