@@ -197,11 +197,16 @@ fn check_arena_pools(capture: &Capture, report: &BTreeMap<String, Vec<Row>>, fra
         0,
         "built with `ondemand`"
     );
-    assert_eq!(
-        capture.welcome.frames_before_connect,
-        Some(0),
-        "connected before the first frame"
-    );
+    // The welcome's count of frames before the connection is not compared with 0:
+    // the client reads it after flagging the connection, so on a loaded machine it
+    // can count frames whose marks are in the stream (`wait_for_profiler`'s grace
+    // period makes that rare, not impossible). That the capture starts with the first
+    // frame shows in one frame mark per frame.
+    let counted_before = capture
+        .welcome
+        .frames_before_connect
+        .expect("an on-demand welcome counts frames");
+    assert!(counted_before <= frames as u64, "{counted_before} frames");
     assert_eq!(capture.frames.len(), frames, "one frame mark per frame");
     for (name, rows) in report {
         assert_eq!(rows.len(), frames, "{name}: one row per frame");

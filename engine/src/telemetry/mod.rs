@@ -417,6 +417,10 @@ impl fmt::Debug for Telemetry {
     }
 }
 
+/// How long [`wait_for_profiler`] waits after it sees a profiler connect, for the
+/// Tracy client to finish the handshake (a few local socket writes).
+const PROFILER_HANDSHAKE_GRACE: Duration = Duration::from_millis(100);
+
 /// Whether a Tracy profiler is connected (always `false` without the `tracy`
 /// feature).
 ///
@@ -442,6 +446,11 @@ fn connected_now() -> bool {
 /// with the first frame; returns whether one is connected. Without the `tracy`
 /// feature, returns `false` at once.
 ///
+/// Polls every 5 ms. Once a profiler is connected it waits a further 100 ms before
+/// returning: the Tracy client flags the connection before it reads the frame count
+/// it sends in its welcome, so frames marked in between would be numbered by the
+/// profiler as if they came before the capture (their events still arrive).
+///
 /// ```
 /// use std::time::Duration;
 /// assert!(!engine::telemetry::wait_for_profiler(Duration::from_millis(1)));
@@ -451,7 +460,8 @@ pub fn wait_for_profiler(timeout: Duration) -> bool {
     let start = std::time::Instant::now();
     loop {
         if connected_now() {
-            return true;
+            std::thread::sleep(PROFILER_HANDSHAKE_GRACE);
+            return connected_now();
         }
         if !cfg!(feature = "tracy") || start.elapsed() >= timeout {
             return false;
