@@ -61,7 +61,12 @@ impl Connection {
         ];
         let mut stream = loop {
             let attempt = addresses.iter().find_map(|address| {
-                TcpStream::connect_timeout(address, Duration::from_millis(200)).ok()
+                let stream =
+                    TcpStream::connect_timeout(address, Duration::from_millis(200)).ok()?;
+                // With nobody listening yet, the kernel may pick the port itself as
+                // the source port, and the socket connects to itself.
+                let to_itself = stream.local_addr().ok() == stream.peer_addr().ok();
+                (!to_itself).then_some(stream)
             });
             if let Some(stream) = attempt {
                 break stream;
