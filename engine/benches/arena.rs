@@ -56,29 +56,48 @@ fn contender<S>(
     });
 }
 
+/// Benchmarks the three arenas on one workload, each with its own function for it,
+/// in the order engine, bumpalo, bump-scope.
+fn arenas(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    after: After,
+    engine_work: impl FnMut(&mut engine::Arena),
+    bumpalo_work: impl FnMut(&mut bumpalo::Bump),
+    bump_scope_work: impl FnMut(&mut bump_scope::Bump),
+) {
+    let reset = after == After::Reset;
+    contender(group, "engine", engine_arena, engine_work, |arena| {
+        if reset {
+            arena.reset();
+        }
+    });
+    contender(group, "bumpalo", bumpalo_bump, bumpalo_work, |bump| {
+        if reset {
+            bump.reset();
+        }
+    });
+    contender(
+        group,
+        "bump_scope",
+        bump_scope_bump,
+        bump_scope_work,
+        |bump| {
+            if reset {
+                bump.reset();
+            }
+        },
+    );
+}
+
 fn alloc_u64(c: &mut Criterion) {
     let mut group = c.benchmark_group("alloc_u64_x10k");
     group.throughput(Throughput::Elements(ALLOCATIONS as u64));
-    contender(
+    arenas(
         &mut group,
-        "engine",
-        engine_arena,
+        After::Reset,
         engine_u64,
-        engine::Arena::reset,
-    );
-    contender(
-        &mut group,
-        "bumpalo",
-        bumpalo_bump,
         bumpalo_u64,
-        bumpalo::Bump::reset,
-    );
-    contender(
-        &mut group,
-        "bump_scope",
-        bump_scope_bump,
         bump_scope_u64,
-        bump_scope::Bump::reset,
     );
     contender(
         &mut group,
@@ -123,26 +142,12 @@ fn alloc_unknown_layout(c: &mut Criterion) {
     let mut group = c.benchmark_group("alloc_layout_x10k");
     group.throughput(Throughput::Elements(ALLOCATIONS as u64));
     let layouts = layouts();
-    contender(
+    arenas(
         &mut group,
-        "engine",
-        engine_arena,
+        After::Reset,
         |arena| engine_layout(arena, &layouts),
-        engine::Arena::reset,
-    );
-    contender(
-        &mut group,
-        "bumpalo",
-        bumpalo_bump,
         |bump| bumpalo_layout(bump, &layouts),
-        bumpalo::Bump::reset,
-    );
-    contender(
-        &mut group,
-        "bump_scope",
-        bump_scope_bump,
         |bump| bump_scope_layout(bump, &layouts),
-        bump_scope::Bump::reset,
     );
     contender(
         &mut group,
@@ -173,26 +178,12 @@ fn alloc_slice_copy(c: &mut Criterion) {
     group.throughput(Throughput::Elements(SLICES as u64));
     let source = source();
     let src = black_box(&source[..]);
-    contender(
+    arenas(
         &mut group,
-        "engine",
-        engine_arena,
+        After::Reset,
         |arena| engine_copy(arena, src),
-        engine::Arena::reset,
-    );
-    contender(
-        &mut group,
-        "bumpalo",
-        bumpalo_bump,
         |bump| bumpalo_copy(bump, src),
-        bumpalo::Bump::reset,
-    );
-    contender(
-        &mut group,
-        "bump_scope",
-        bump_scope_bump,
         |bump| bump_scope_copy(bump, src),
-        bump_scope::Bump::reset,
     );
     contender(
         &mut group,
@@ -211,26 +202,12 @@ fn alloc_slice_copy(c: &mut Criterion) {
 fn alloc_slice_fill(c: &mut Criterion) {
     let mut group = c.benchmark_group("alloc_slice_fill_16xu32_x1k");
     group.throughput(Throughput::Elements(SLICES as u64));
-    contender(
+    arenas(
         &mut group,
-        "engine",
-        engine_arena,
+        After::Reset,
         engine_fill,
-        engine::Arena::reset,
-    );
-    contender(
-        &mut group,
-        "bumpalo",
-        bumpalo_bump,
         bumpalo_fill,
-        bumpalo::Bump::reset,
-    );
-    contender(
-        &mut group,
-        "bump_scope",
-        bump_scope_bump,
         bump_scope_fill,
-        bump_scope::Bump::reset,
     );
     contender(
         &mut group,
@@ -284,14 +261,12 @@ fn reset_alone(c: &mut Criterion) {
     // 1 000 times: one `u8`, then the reset, both timed.
     let mut group = c.benchmark_group("alloc_u8_then_reset_x1k");
     group.throughput(Throughput::Elements(SLICES as u64));
-    contender(&mut group, "engine", engine_arena, engine_resets, |_| ());
-    contender(&mut group, "bumpalo", bumpalo_bump, bumpalo_resets, |_| ());
-    contender(
+    arenas(
         &mut group,
-        "bump_scope",
-        bump_scope_bump,
+        After::Nothing,
+        engine_resets,
+        bumpalo_resets,
         bump_scope_resets,
-        |_| (),
     );
     group.finish();
 }
@@ -300,20 +275,12 @@ fn reset_after_10k(c: &mut Criterion) {
     // 10k `u64` allocations and then the reset (or the frees), all timed.
     let mut group = c.benchmark_group("alloc_u64_x10k_then_reset");
     group.throughput(Throughput::Elements(ALLOCATIONS as u64));
-    contender(&mut group, "engine", engine_arena, engine_u64_reset, |_| ());
-    contender(
+    arenas(
         &mut group,
-        "bumpalo",
-        bumpalo_bump,
+        After::Nothing,
+        engine_u64_reset,
         bumpalo_u64_reset,
-        |_| (),
-    );
-    contender(
-        &mut group,
-        "bump_scope",
-        bump_scope_bump,
         bump_scope_u64_reset,
-        |_| (),
     );
     contender(
         &mut group,

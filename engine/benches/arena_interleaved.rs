@@ -35,181 +35,149 @@ fn fastest<S>(
     best
 }
 
+/// Every timing so far, per workload and allocator, in the order first recorded.
+#[derive(Default)]
+struct Results(Vec<(&'static str, &'static str, Vec<f64>)>);
+
+impl Results {
+    fn record(&mut self, workload: &'static str, allocator: &'static str, ns: f64) {
+        match self
+            .0
+            .iter_mut()
+            .find(|(w, a, _)| *w == workload && *a == allocator)
+        {
+            Some((_, _, all)) => all.push(ns),
+            None => self.0.push((workload, allocator, vec![ns])),
+        }
+    }
+}
+
+/// The three arenas, each kept warm across rounds, and their timings.
+struct Bench {
+    engine: engine::Arena,
+    bumpalo: bumpalo::Bump,
+    bump_scope: bump_scope::Bump,
+    results: Results,
+}
+
+impl Bench {
+    /// Times one workload of `ops` operations on each arena, in the order engine,
+    /// bumpalo, bump-scope, each with its own function for it.
+    fn time(
+        &mut self,
+        workload: &'static str,
+        ops: usize,
+        after: After,
+        engine_work: impl FnMut(&mut engine::Arena),
+        bumpalo_work: impl FnMut(&mut bumpalo::Bump),
+        bump_scope_work: impl FnMut(&mut bump_scope::Bump),
+    ) {
+        let reset = after == After::Reset;
+        let ns = fastest(ops, &mut self.engine, engine_work, |arena| {
+            if reset {
+                arena.reset();
+            }
+        });
+        self.results.record(workload, "engine", ns);
+        let ns = fastest(ops, &mut self.bumpalo, bumpalo_work, |bump| {
+            if reset {
+                bump.reset();
+            }
+        });
+        self.results.record(workload, "bumpalo", ns);
+        let ns = fastest(ops, &mut self.bump_scope, bump_scope_work, |bump| {
+            if reset {
+                bump.reset();
+            }
+        });
+        self.results.record(workload, "bump_scope", ns);
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a plain number is the round count.
     let rounds = std::env::args()
         .skip(1)
         .find_map(|arg| arg.parse::<usize>().ok())
         .unwrap_or(7);
-    let mut arena = engine_arena();
-    let mut bumpalo = bumpalo_bump();
-    let mut bump_scope = bump_scope_bump();
+    let mut bench = Bench {
+        engine: engine_arena(),
+        bumpalo: bumpalo_bump(),
+        bump_scope: bump_scope_bump(),
+        results: Results::default(),
+    };
     let layouts = layouts();
     let source = source();
     let src = black_box(&source[..]);
 
-    let mut results: Vec<(&str, &str, Vec<f64>)> = Vec::new();
-    let mut record = |workload: &'static str, allocator: &'static str, ns: f64| match results
-        .iter_mut()
-        .find(|(w, a, _)| *w == workload && *a == allocator)
-    {
-        Some((_, _, all)) => all.push(ns),
-        None => results.push((workload, allocator, vec![ns])),
-    };
     for _ in 0..rounds {
-        let w = "10k u64";
-        let ops = ALLOCATIONS;
-        record(
-            w,
-            "engine",
-            fastest(ops, &mut arena, engine_u64, engine::Arena::reset),
+        bench.time(
+            "10k u64",
+            ALLOCATIONS,
+            After::Reset,
+            engine_u64,
+            bumpalo_u64,
+            bump_scope_u64,
         );
-        record(
-            w,
-            "bumpalo",
-            fastest(ops, &mut bumpalo, bumpalo_u64, bumpalo::Bump::reset),
+        bench.time(
+            "10k alloc_layout",
+            ALLOCATIONS,
+            After::Reset,
+            |arena| engine_layout(arena, &layouts),
+            |bump| bumpalo_layout(bump, &layouts),
+            |bump| bump_scope_layout(bump, &layouts),
         );
-        record(
-            w,
-            "bump_scope",
-            fastest(
-                ops,
-                &mut bump_scope,
-                bump_scope_u64,
-                bump_scope::Bump::reset,
-            ),
+        bench.time(
+            "1k slice copy (16 u32)",
+            SLICES,
+            After::Reset,
+            |arena| engine_copy(arena, src),
+            |bump| bumpalo_copy(bump, src),
+            |bump| bump_scope_copy(bump, src),
         );
-        let w = "10k alloc_layout";
-        record(
-            w,
-            "engine",
-            fastest(
-                ops,
-                &mut arena,
-                |a| engine_layout(a, &layouts),
-                engine::Arena::reset,
-            ),
+        bench.time(
+            "1k slice fill (16 u32)",
+            SLICES,
+            After::Reset,
+            engine_fill,
+            bumpalo_fill,
+            bump_scope_fill,
         );
-        record(
-            w,
-            "bumpalo",
-            fastest(
-                ops,
-                &mut bumpalo,
-                |b| bumpalo_layout(b, &layouts),
-                bumpalo::Bump::reset,
-            ),
-        );
-        record(
-            w,
-            "bump_scope",
-            fastest(
-                ops,
-                &mut bump_scope,
-                |b| bump_scope_layout(b, &layouts),
-                bump_scope::Bump::reset,
-            ),
-        );
-        let w = "1k slice copy (16 u32)";
-        let ops = SLICES;
-        record(
-            w,
-            "engine",
-            fastest(
-                ops,
-                &mut arena,
-                |a| engine_copy(a, src),
-                engine::Arena::reset,
-            ),
-        );
-        record(
-            w,
-            "bumpalo",
-            fastest(
-                ops,
-                &mut bumpalo,
-                |b| bumpalo_copy(b, src),
-                bumpalo::Bump::reset,
-            ),
-        );
-        record(
-            w,
-            "bump_scope",
-            fastest(
-                ops,
-                &mut bump_scope,
-                |b| bump_scope_copy(b, src),
-                bump_scope::Bump::reset,
-            ),
-        );
-        let w = "1k slice fill (16 u32)";
-        record(
-            w,
-            "engine",
-            fastest(ops, &mut arena, engine_fill, engine::Arena::reset),
-        );
-        record(
-            w,
-            "bumpalo",
-            fastest(ops, &mut bumpalo, bumpalo_fill, bumpalo::Bump::reset),
-        );
-        record(
-            w,
-            "bump_scope",
-            fastest(
-                ops,
-                &mut bump_scope,
-                bump_scope_fill,
-                bump_scope::Bump::reset,
-            ),
-        );
+        // bumpalo has no scopes; bump-scope has two ways in.
         let w = "scope enter+exit";
-        record(w, "engine", fastest(ops, &mut arena, engine_scopes, |_| ()));
-        record(
-            w,
-            "bump_scope",
-            fastest(ops, &mut bump_scope, bump_scope_scopes, |_| ()),
+        let ns = fastest(SLICES, &mut bench.engine, engine_scopes, |_| ());
+        bench.results.record(w, "engine", ns);
+        let ns = fastest(SLICES, &mut bench.bump_scope, bump_scope_scopes, |_| ());
+        bench.results.record(w, "bump_scope", ns);
+        let ns = fastest(
+            SLICES,
+            &mut bench.bump_scope,
+            bump_scope_nested_scopes,
+            |_| (),
         );
-        record(
-            w,
-            "bump_scope_nested",
-            fastest(ops, &mut bump_scope, bump_scope_nested_scopes, |_| ()),
+        bench.results.record(w, "bump_scope_nested", ns);
+        bench.time(
+            "1 u8 + reset",
+            SLICES,
+            After::Nothing,
+            engine_resets,
+            bumpalo_resets,
+            bump_scope_resets,
         );
-        let w = "1 u8 + reset";
-        record(w, "engine", fastest(ops, &mut arena, engine_resets, |_| ()));
-        record(
-            w,
-            "bumpalo",
-            fastest(ops, &mut bumpalo, bumpalo_resets, |_| ()),
-        );
-        record(
-            w,
-            "bump_scope",
-            fastest(ops, &mut bump_scope, bump_scope_resets, |_| ()),
-        );
-        let w = "10k u64 + reset";
-        let ops = ALLOCATIONS;
-        record(
-            w,
-            "engine",
-            fastest(ops, &mut arena, engine_u64_reset, |_| ()),
-        );
-        record(
-            w,
-            "bumpalo",
-            fastest(ops, &mut bumpalo, bumpalo_u64_reset, |_| ()),
-        );
-        record(
-            w,
-            "bump_scope",
-            fastest(ops, &mut bump_scope, bump_scope_u64_reset, |_| ()),
+        bench.time(
+            "10k u64 + reset",
+            ALLOCATIONS,
+            After::Nothing,
+            engine_u64_reset,
+            bumpalo_u64_reset,
+            bump_scope_u64_reset,
         );
     }
 
     println!("{rounds} rounds, each the fastest of {TIMINGS} timings; ns per operation\n");
     println!("| workload | allocator | fastest round | median round |");
     println!("|---|---|---:|---:|");
-    for (workload, allocator, mut all) in results {
+    for (workload, allocator, mut all) in bench.results.0 {
         all.sort_by(f64::total_cmp);
         println!(
             "| {workload} | {allocator} | {:.3} | {:.3} |",

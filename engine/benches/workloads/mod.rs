@@ -42,6 +42,15 @@ pub fn source() -> Vec<u32> {
     (0..SLICE_LEN as u32).map(|i| i * 3).collect()
 }
 
+/// What an arena needs after each timed call of a workload, outside the timed span.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    /// A reset: the workload only allocates.
+    Reset,
+    /// Nothing: the workload leaves the arena empty itself.
+    Nothing,
+}
+
 // Pre-warmed contenders: one chunk of `CHUNK_BYTES`, touched once, then emptied.
 
 pub fn engine_arena() -> engine::Arena {
