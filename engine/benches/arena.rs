@@ -65,27 +65,14 @@ fn arenas(
     bumpalo_work: impl FnMut(&mut bumpalo::Bump),
     bump_scope_work: impl FnMut(&mut bump_scope::Bump),
 ) {
-    let reset = after == After::Reset;
-    contender(group, "engine", engine_arena, engine_work, |arena| {
-        if reset {
-            arena.reset();
-        }
-    });
-    contender(group, "bumpalo", bumpalo_bump, bumpalo_work, |bump| {
-        if reset {
-            bump.reset();
-        }
-    });
+    contender(group, "engine", engine_arena, engine_work, after.clear());
+    contender(group, "bumpalo", bumpalo_bump, bumpalo_work, after.clear());
     contender(
         group,
         "bump_scope",
         bump_scope_bump,
         bump_scope_work,
-        |bump| {
-            if reset {
-                bump.reset();
-            }
-        },
+        after.clear(),
     );
 }
 

@@ -72,24 +72,11 @@ impl Bench {
         bumpalo_work: impl FnMut(&mut bumpalo::Bump),
         bump_scope_work: impl FnMut(&mut bump_scope::Bump),
     ) {
-        let reset = after == After::Reset;
-        let ns = fastest(ops, &mut self.engine, engine_work, |arena| {
-            if reset {
-                arena.reset();
-            }
-        });
+        let ns = fastest(ops, &mut self.engine, engine_work, after.clear());
         self.results.record(workload, "engine", ns);
-        let ns = fastest(ops, &mut self.bumpalo, bumpalo_work, |bump| {
-            if reset {
-                bump.reset();
-            }
-        });
+        let ns = fastest(ops, &mut self.bumpalo, bumpalo_work, after.clear());
         self.results.record(workload, "bumpalo", ns);
-        let ns = fastest(ops, &mut self.bump_scope, bump_scope_work, |bump| {
-            if reset {
-                bump.reset();
-            }
-        });
+        let ns = fastest(ops, &mut self.bump_scope, bump_scope_work, after.clear());
         self.results.record(workload, "bump_scope", ns);
     }
 }

@@ -51,6 +51,39 @@ pub enum After {
     Nothing,
 }
 
+impl After {
+    /// The untimed step to run on an arena after each timed call.
+    pub fn clear<A: Reset>(self) -> impl FnMut(&mut A) {
+        move |arena| {
+            if self == After::Reset {
+                arena.reset();
+            }
+        }
+    }
+}
+
+/// Emptying an arena, whichever crate it comes from.
+pub trait Reset {
+    /// Frees everything the arena handed out, keeping its chunk.
+    fn reset(&mut self);
+}
+
+impl Reset for engine::Arena {
+    fn reset(&mut self) {
+        engine::Arena::reset(self);
+    }
+}
+impl Reset for bumpalo::Bump {
+    fn reset(&mut self) {
+        bumpalo::Bump::reset(self);
+    }
+}
+impl Reset for bump_scope::Bump {
+    fn reset(&mut self) {
+        bump_scope::Bump::reset(self);
+    }
+}
+
 // Pre-warmed contenders: one chunk of `CHUNK_BYTES`, touched once, then emptied.
 
 pub fn engine_arena() -> engine::Arena {
