@@ -218,6 +218,57 @@ fn stack_failed(error: StackError) -> ! {
     panic!("{error}")
 }
 
+// The writes shared by each allocating call and its `try_` twin, once they hold
+// fresh memory.
+
+/// Writes `make()` to `ptr` and returns it as a reference.
+///
+/// # Safety
+/// `ptr` is fresh arena memory, aligned and big enough for a `T`, that nothing else
+/// points to and that stays allocated for `'a`.
+#[inline(always)]
+unsafe fn init_with<'a, T>(ptr: NonNull<T>, make: impl FnOnce() -> T) -> &'a mut T {
+    // SAFETY: the caller's guarantee.
+    unsafe {
+        ptr.as_ptr().write(make());
+        &mut *ptr.as_ptr()
+    }
+}
+
+/// Writes `fill(i)` to element `i` of the `len` at `ptr` and returns them as a slice.
+///
+/// # Safety
+/// As for [`init_with`], for `len` values of `T`.
+#[inline(always)]
+unsafe fn fill_into<'a, T>(
+    ptr: NonNull<T>,
+    len: usize,
+    mut fill: impl FnMut(usize) -> T,
+) -> &'a mut [T] {
+    for index in 0..len {
+        // SAFETY: `index < len`, and the caller gives room for `len` values. `fill`
+        // may allocate from the same arena: that memory is disjoint.
+        unsafe { ptr.as_ptr().add(index).write(fill(index)) };
+    }
+    // SAFETY: all `len` elements were written above; the caller's guarantee covers
+    // the rest.
+    unsafe { std::slice::from_raw_parts_mut(ptr.as_ptr(), len) }
+}
+
+/// Copies `src` to `ptr` and returns the copy.
+///
+/// # Safety
+/// As for [`init_with`], for `src.len()` values of `T`. The memory cannot overlap
+/// `src`, which was allocated before it.
+#[inline(always)]
+unsafe fn copy_into<'a, T: Copy>(ptr: NonNull<T>, src: &[T]) -> &'a mut [T] {
+    // SAFETY: the caller's guarantee; `T: Copy`, so a bitwise copy is a copy.
+    unsafe {
+        ptr::copy_nonoverlapping(src.as_ptr(), ptr.as_ptr(), src.len());
+        std::slice::from_raw_parts_mut(ptr.as_ptr(), src.len())
+    }
+}
+
 /// Compile-time refusal of types whose destructor the arena would skip.
 struct NoDrop<T>(std::marker::PhantomData<T>);
 impl<T> NoDrop<T> {
@@ -462,9 +513,9 @@ impl Arena {
     #[inline(always)]
     #[track_caller]
     pub fn alloc_layout(&self, layout: Layout) -> NonNull<u8> {
-        match self.try_alloc_layout(layout) {
-            Ok(ptr) => ptr,
-            Err(error) => alloc_failed(error),
+        match self.bump_below(self.limit.get(), layout.size(), layout.align()) {
+            Some(ptr) => ptr,
+            None => self.alloc_slow_or_panic(layout),
         }
     }
 
@@ -490,6 +541,24 @@ impl Arena {
     }
 
     // ---- allocation: the slow path -------------------------------------------------
+
+    /// The slow path of the panicking calls. It returns a bare pointer, not a
+    /// `Result`, on purpose: an `AllocError` is too big for registers, so a `Result`
+    /// comes back through a stack slot that every function inlining the fast path
+    /// must reserve. That slot added about 100 bytes to each such frame, and shifted
+    /// the caller's own stack stores so that, with the stack 16 bytes off a 32-byte
+    /// boundary, a 16-byte slice reference it stored straddled one: a tight fill loop
+    /// then took 1.44 ns per slice instead of 1.29 (engine/BENCHMARKS.md, "The stack
+    /// frame").
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn alloc_slow_or_panic(&self, layout: Layout) -> NonNull<u8> {
+        match self.alloc_slow(layout) {
+            Ok(ptr) => ptr,
+            Err(error) => alloc_failed(error),
+        }
+    }
 
     #[cold]
     #[inline(never)]
@@ -655,10 +724,7 @@ impl Arena {
     #[track_caller]
     #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
     pub fn alloc<T>(&self, value: T) -> &mut T {
-        match self.try_alloc(value) {
-            Ok(reference) => reference,
-            Err(error) => alloc_failed(error),
-        }
+        self.alloc_with(|| value)
     }
 
     /// Fallible [`alloc`](Arena::alloc).
@@ -694,10 +760,10 @@ impl Arena {
     #[track_caller]
     #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
     pub fn alloc_with<T>(&self, make: impl FnOnce() -> T) -> &mut T {
-        match self.try_alloc_with(make) {
-            Ok(reference) => reference,
-            Err(error) => alloc_failed(error),
-        }
+        const { NoDrop::<T>::CHECK };
+        let ptr = self.alloc_layout(Layout::new::<T>()).cast::<T>();
+        // SAFETY: fresh memory for one `T`, borrowed for the lifetime of `&self`.
+        unsafe { init_with(ptr, make) }
     }
 
     /// Fallible [`alloc_with`](Arena::alloc_with); `make` is not called on failure.
@@ -714,12 +780,8 @@ impl Arena {
     pub fn try_alloc_with<T>(&self, make: impl FnOnce() -> T) -> Result<&mut T, AllocError> {
         const { NoDrop::<T>::CHECK };
         let ptr = self.try_alloc_layout(Layout::new::<T>())?.cast::<T>();
-        // SAFETY: `ptr` is fresh memory, aligned and big enough for a `T`, borrowed
-        // from the arena for the lifetime of `&self`; nothing else points to it.
-        unsafe {
-            ptr.as_ptr().write(make());
-            Ok(&mut *ptr.as_ptr())
-        }
+        // SAFETY: fresh memory for one `T`, borrowed for the lifetime of `&self`.
+        Ok(unsafe { init_with(ptr, make) })
     }
 
     /// Copies `src` into the arena.
@@ -737,10 +799,10 @@ impl Arena {
     #[track_caller]
     #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
     pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &mut [T] {
-        match self.try_alloc_slice_copy(src) {
-            Ok(slice) => slice,
-            Err(error) => alloc_failed(error),
-        }
+        let ptr = self.alloc_layout(Layout::for_value(src)).cast::<T>();
+        // SAFETY: fresh memory for `src.len()` values of `T`, borrowed for the
+        // lifetime of `&self`.
+        unsafe { copy_into(ptr, src) }
     }
 
     /// Fallible [`alloc_slice_copy`](Arena::alloc_slice_copy).
@@ -756,12 +818,9 @@ impl Arena {
     #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
     pub fn try_alloc_slice_copy<T: Copy>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
         let ptr = self.try_alloc_layout(Layout::for_value(src))?.cast::<T>();
-        // SAFETY: `ptr` is fresh memory for `src.len()` values of `T`, which cannot
-        // overlap `src` (that memory was already allocated); `T: Copy`.
-        unsafe {
-            ptr::copy_nonoverlapping(src.as_ptr(), ptr.as_ptr(), src.len());
-            Ok(std::slice::from_raw_parts_mut(ptr.as_ptr(), src.len()))
-        }
+        // SAFETY: fresh memory for `src.len()` values of `T`, borrowed for the
+        // lifetime of `&self`.
+        Ok(unsafe { copy_into(ptr, src) })
     }
 
     /// Clones each element of `src` into the arena.
@@ -780,10 +839,7 @@ impl Arena {
     #[track_caller]
     #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
     pub fn alloc_slice_clone<T: Clone>(&self, src: &[T]) -> &mut [T] {
-        match self.try_alloc_slice_clone(src) {
-            Ok(slice) => slice,
-            Err(error) => alloc_failed(error),
-        }
+        self.alloc_slice_fill_with(src.len(), |i| src[i].clone())
     }
 
     /// Fallible [`alloc_slice_clone`](Arena::alloc_slice_clone).
@@ -814,10 +870,7 @@ impl Arena {
     #[track_caller]
     #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
     pub fn alloc_slice_fill_copy<T: Copy>(&self, len: usize, value: T) -> &mut [T] {
-        match self.try_alloc_slice_fill_copy(len, value) {
-            Ok(slice) => slice,
-            Err(error) => alloc_failed(error),
-        }
+        self.alloc_slice_fill_with(len, |_| value)
     }
 
     /// Fallible [`alloc_slice_fill_copy`](Arena::alloc_slice_fill_copy).
@@ -859,10 +912,14 @@ impl Arena {
     #[track_caller]
     #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
     pub fn alloc_slice_fill_with<T>(&self, len: usize, fill: impl FnMut(usize) -> T) -> &mut [T] {
-        match self.try_alloc_slice_fill_with(len, fill) {
-            Ok(slice) => slice,
-            Err(error) => alloc_failed(error),
-        }
+        const { NoDrop::<T>::CHECK };
+        let Ok(layout) = Layout::array::<T>(len) else {
+            self.size_overflow_failed(len, mem::size_of::<T>())
+        };
+        let ptr = self.alloc_layout(layout).cast::<T>();
+        // SAFETY: fresh memory for `len` values of `T`, borrowed for the lifetime of
+        // `&self`.
+        unsafe { fill_into(ptr, len, fill) }
     }
 
     /// Fallible [`alloc_slice_fill_with`](Arena::alloc_slice_fill_with); `fill` is not
@@ -880,19 +937,15 @@ impl Arena {
     pub fn try_alloc_slice_fill_with<T>(
         &self,
         len: usize,
-        mut fill: impl FnMut(usize) -> T,
+        fill: impl FnMut(usize) -> T,
     ) -> Result<&mut [T], AllocError> {
         const { NoDrop::<T>::CHECK };
-        let layout = self.array_layout::<T>(len)?;
+        let layout =
+            Layout::array::<T>(len).map_err(|_| self.size_overflow(len, mem::size_of::<T>()))?;
         let ptr = self.try_alloc_layout(layout)?.cast::<T>();
-        for index in 0..len {
-            // SAFETY: `index < len` and the allocation holds `len` values of `T`.
-            // `fill` may allocate from this arena too: that memory is disjoint.
-            unsafe { ptr.as_ptr().add(index).write(fill(index)) };
-        }
-        // SAFETY: all `len` elements were written above; the memory is borrowed from
-        // the arena for the lifetime of `&self`.
-        Ok(unsafe { std::slice::from_raw_parts_mut(ptr.as_ptr(), len) })
+        // SAFETY: fresh memory for `len` values of `T`, borrowed for the lifetime of
+        // `&self`.
+        Ok(unsafe { fill_into(ptr, len, fill) })
     }
 
     /// A slice holding the items of an iterator that knows its length.
@@ -914,10 +967,12 @@ impl Arena {
         I: IntoIterator<Item = T>,
         I::IntoIter: ExactSizeIterator,
     {
-        match self.try_alloc_slice_fill_iter(items) {
-            Ok(slice) => slice,
-            Err(error) => alloc_failed(error),
-        }
+        let mut iter = items.into_iter();
+        let len = iter.len();
+        self.alloc_slice_fill_with(len, |_| {
+            iter.next()
+                .expect("ExactSizeIterator yielded fewer items than its len()")
+        })
     }
 
     /// Fallible [`alloc_slice_fill_iter`](Arena::alloc_slice_fill_iter).
@@ -961,10 +1016,9 @@ impl Arena {
     #[track_caller]
     #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
     pub fn alloc_str(&self, src: &str) -> &mut str {
-        match self.try_alloc_str(src) {
-            Ok(text) => text,
-            Err(error) => alloc_failed(error),
-        }
+        let bytes = self.alloc_slice_copy(src.as_bytes());
+        // SAFETY: the bytes were copied from a `str`, so they are valid UTF-8.
+        unsafe { std::str::from_utf8_unchecked_mut(bytes) }
     }
 
     /// Fallible [`alloc_str`](Arena::alloc_str).
@@ -984,12 +1038,36 @@ impl Arena {
         Ok(unsafe { std::str::from_utf8_unchecked_mut(bytes) })
     }
 
-    fn array_layout<T>(&self, len: usize) -> Result<Layout, AllocError> {
-        Layout::array::<T>(len).map_err(|_| AllocError::SizeOverflow {
+    fn size_overflow(&self, count: usize, element_size: usize) -> AllocError {
+        AllocError::SizeOverflow {
             arena: Arc::clone(&self.name),
-            count: len,
-            element_size: mem::size_of::<T>(),
-        })
+            count,
+            element_size,
+        }
+    }
+
+    /// Out of line, like [`alloc_slow_or_panic`](Arena::alloc_slow_or_panic), so the
+    /// error is never built in the caller's frame.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn size_overflow_failed(&self, count: usize, element_size: usize) -> ! {
+        alloc_failed(self.size_overflow(count, element_size))
+    }
+
+    fn invalid_layout(&self, size: usize, align: usize) -> AllocError {
+        AllocError::InvalidLayout {
+            arena: Arc::clone(&self.name),
+            size,
+            align,
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn invalid_layout_failed(&self, size: usize, align: usize) -> ! {
+        alloc_failed(self.invalid_layout(size, align))
     }
 
     // ---- raw stack: push / pop / mark / rewind ---------------------------------------
@@ -1012,10 +1090,7 @@ impl Arena {
     #[track_caller]
     #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
     pub fn push(&self, size: usize) -> &mut [MaybeUninit<u8>] {
-        match self.try_push_aligned(size, PUSH_ALIGN) {
-            Ok(bytes) => bytes,
-            Err(error) => alloc_failed(error),
-        }
+        self.push_aligned(size, PUSH_ALIGN)
     }
 
     /// Fallible [`push`](Arena::push).
@@ -1048,10 +1123,13 @@ impl Arena {
     #[track_caller]
     #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
     pub fn push_aligned(&self, size: usize, align: usize) -> &mut [MaybeUninit<u8>] {
-        match self.try_push_aligned(size, align) {
-            Ok(bytes) => bytes,
-            Err(error) => alloc_failed(error),
-        }
+        let Ok(layout) = Layout::from_size_align(size, align) else {
+            self.invalid_layout_failed(size, align)
+        };
+        let ptr = self.alloc_layout(layout);
+        // SAFETY: `size` fresh bytes borrowed for the lifetime of `&self`;
+        // `MaybeUninit<u8>` has no validity requirement.
+        unsafe { std::slice::from_raw_parts_mut(ptr.as_ptr().cast(), size) }
     }
 
     /// Fallible [`push_aligned`](Arena::push_aligned).
@@ -1072,11 +1150,7 @@ impl Arena {
         align: usize,
     ) -> Result<&mut [MaybeUninit<u8>], AllocError> {
         let layout =
-            Layout::from_size_align(size, align).map_err(|_| AllocError::InvalidLayout {
-                arena: Arc::clone(&self.name),
-                size,
-                align,
-            })?;
+            Layout::from_size_align(size, align).map_err(|_| self.invalid_layout(size, align))?;
         let ptr = self.try_alloc_layout(layout)?;
         // SAFETY: `size` fresh bytes borrowed for the lifetime of `&self`;
         // `MaybeUninit<u8>` has no validity requirement.

@@ -261,3 +261,135 @@ fn the_panicking_twins_panic_with_the_error() {
     let arena = Arena::new("errors");
     arena.alloc_slice_fill_copy(usize::MAX, 0u32);
 }
+
+thread_local! {
+    /// The file of the last panic on this thread, as its hook reported it.
+    static PANIC_FILE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `call`, which must panic, and returns the panic's message and the file it
+/// reports.
+fn panic_of(call: impl FnOnce()) -> (String, String) {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let file = info.location().map(|at| at.file().to_owned());
+            PANIC_FILE.with(|last| *last.borrow_mut() = file);
+            previous(info);
+        }));
+    });
+    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(call))
+        .expect_err("the call should have panicked");
+    let message = match payload.downcast::<String>() {
+        Ok(text) => *text,
+        Err(payload) => payload
+            .downcast_ref::<&str>()
+            .expect("panic payloads are strings")
+            .to_string(),
+    };
+    let file = PANIC_FILE
+        .with(|last| last.borrow_mut().take())
+        .expect("the hook saw the panic");
+    (message, file)
+}
+
+/// Each panicking call, made where its `try_` twin fails: it panics with the twin's
+/// error, reports the caller's file (not the engine's), and leaves the arena as it
+/// was.
+#[test]
+fn each_panicking_twin_panics_with_its_twins_error_where_it_was_called() {
+    let arena = Arena::with_fixed_capacity("twins", 64);
+    let bytes = [7u8; 100];
+    let text = "x".repeat(100);
+    let layout = Layout::from_size_align(100, 1).unwrap();
+    let cases: Vec<(AllocError, Box<dyn FnOnce() + '_>)> = vec![
+        (
+            arena.try_alloc(bytes).unwrap_err(),
+            Box::new(|| {
+                let _ = arena.alloc(bytes);
+            }),
+        ),
+        (
+            arena.try_alloc_with(|| bytes).unwrap_err(),
+            Box::new(|| {
+                let _ = arena.alloc_with(|| bytes);
+            }),
+        ),
+        (
+            arena.try_alloc_slice_copy(&bytes).unwrap_err(),
+            Box::new(|| {
+                let _ = arena.alloc_slice_copy(&bytes);
+            }),
+        ),
+        (
+            arena.try_alloc_slice_clone(&bytes).unwrap_err(),
+            Box::new(|| {
+                let _ = arena.alloc_slice_clone(&bytes);
+            }),
+        ),
+        (
+            arena.try_alloc_slice_fill_copy(100, 0u8).unwrap_err(),
+            Box::new(|| {
+                let _ = arena.alloc_slice_fill_copy(100, 0u8);
+            }),
+        ),
+        (
+            arena
+                .try_alloc_slice_fill_copy(usize::MAX, 0u32)
+                .unwrap_err(),
+            Box::new(|| {
+                let _ = arena.alloc_slice_fill_copy(usize::MAX, 0u32);
+            }),
+        ),
+        (
+            arena
+                .try_alloc_slice_fill_with(100, |i| i as u8)
+                .unwrap_err(),
+            Box::new(|| {
+                let _ = arena.alloc_slice_fill_with(100, |i| i as u8);
+            }),
+        ),
+        (
+            arena.try_alloc_slice_fill_iter(0..100u8).unwrap_err(),
+            Box::new(|| {
+                let _ = arena.alloc_slice_fill_iter(0..100u8);
+            }),
+        ),
+        (
+            arena.try_alloc_str(&text).unwrap_err(),
+            Box::new(|| {
+                let _ = arena.alloc_str(&text);
+            }),
+        ),
+        (
+            arena.try_alloc_layout(layout).unwrap_err(),
+            Box::new(|| {
+                let _ = arena.alloc_layout(layout);
+            }),
+        ),
+        (
+            arena.try_push(100).unwrap_err(),
+            Box::new(|| {
+                let _ = arena.push(100);
+            }),
+        ),
+        (
+            arena.try_push_aligned(8, 3).unwrap_err(),
+            Box::new(|| {
+                let _ = arena.push_aligned(8, 3);
+            }),
+        ),
+    ];
+    for (index, (error, call)) in cases.into_iter().enumerate() {
+        let (message, file) = panic_of(call);
+        assert_eq!(message, error.to_string(), "case {index}");
+        assert_eq!(
+            file,
+            file!(),
+            "case {index}: the panic should point at the caller"
+        );
+    }
+    assert_eq!(arena.offset(), 0);
+    assert_eq!(arena.stats().allocation_count, 0);
+}
