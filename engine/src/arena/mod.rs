@@ -111,11 +111,12 @@ pub struct Arena {
     limit: Cell<*mut u8>,
     allocation_count: Cell<u64>,
     chunk_start: Cell<*mut u8>,
-    /// `chunk_start`, or null in debug mode. A [`scope`](Arena::scope) exit compares
-    /// it with the `chunk_start` it saw on entry: equal means the same chunk and not
-    /// debug mode (whose exits must poison and drop block records), so one compare
-    /// decides the fast path.
-    scope_chunk: Cell<*mut u8>,
+    /// `chunk_start` while the arena is in its steady state: not in debug mode
+    /// (whose exits and resets must poison and drop block records) and holding at
+    /// most this one chunk; null otherwise. A [`scope`](Arena::scope) exit compares
+    /// it with the `chunk_start` it saw on entry, and [`reset`](Arena::reset) with
+    /// null, so one compare decides either fast path.
+    steady_chunk: Cell<*mut u8>,
     /// Logical offset of `chunk_start`.
     chunk_base: Cell<usize>,
     high_water: Cell<usize>,
@@ -194,10 +195,10 @@ impl Mark {
     }
 }
 
-/// What `Arena::scope_chunk` holds for a chunk starting at `chunk_start`: the start
-/// itself, or null in debug mode so that no scope exit takes the fast path.
-fn scope_chunk_for(options: &ArenaOptions, chunk_start: *mut u8) -> *mut u8 {
-    if options.debug_blocks {
+/// What `Arena::steady_chunk` holds while the current chunk starts at
+/// `chunk_start` and the arena holds `chunk_count` chunks.
+fn steady_chunk_for(options: &ArenaOptions, chunk_count: usize, chunk_start: *mut u8) -> *mut u8 {
+    if options.debug_blocks || chunk_count > 1 {
         ptr::null_mut()
     } else {
         chunk_start
@@ -375,7 +376,7 @@ impl Arena {
             limit: Cell::new(dangling),
             allocation_count: Cell::new(0),
             chunk_start: Cell::new(dangling),
-            scope_chunk: Cell::new(scope_chunk_for(&options, dangling)),
+            steady_chunk: Cell::new(steady_chunk_for(&options, 0, dangling)),
             chunk_end: Cell::new(dangling),
             chunk_base: Cell::new(0),
             chunk_index: Cell::new(0),
@@ -692,8 +693,11 @@ impl Arena {
         let chunk = &slow.chunks[index];
         self.chunk_index.set(index);
         self.chunk_start.set(chunk.start());
-        self.scope_chunk
-            .set(scope_chunk_for(&self.options, chunk.start()));
+        self.steady_chunk.set(steady_chunk_for(
+            &self.options,
+            slow.chunks.len(),
+            chunk.start(),
+        ));
         self.chunk_end.set(chunk.end());
         self.chunk_base.set(chunk.base_offset);
         self.ptr.set(chunk.start());
@@ -1330,27 +1334,39 @@ impl Arena {
     /// ```
     #[inline]
     pub fn reset(&mut self) {
-        let used = self.offset();
+        let start = self.steady_chunk.get();
+        if start.is_null() {
+            self.reset_chunks();
+            return;
+        }
+        // The steady state: at most one chunk, already current, and chunk 0 always
+        // starts at offset 0. Only debug mode keeps blocks, so there are none to clear.
+        debug_assert!(
+            self.chunk_index.get() == 0
+                && self.chunk_base.get() == 0
+                && start == self.chunk_start.get()
+        );
+        self.count_reset(self.ptr.get().addr() - start.addr());
+        self.ptr.set(start);
+    }
+
+    /// The bookkeeping of every reset, given the bytes in use before it.
+    #[inline(always)]
+    fn count_reset(&mut self, used: usize) {
         // Written only when it rises: a steady frame workload rarely sets a new peak.
         if used > self.high_water.get() {
             self.high_water.set(used);
         }
         self.reset_count += 1;
         self.allocation_count.set(0);
-        if !self.options.debug_blocks && self.slow.get_mut().chunks.len() == 1 {
-            // The steady state: one chunk, already current, and chunk 0 always starts
-            // at offset 0. Only debug mode keeps blocks, so there are none to clear.
-            debug_assert!(self.chunk_index.get() == 0 && self.chunk_base.get() == 0);
-            self.ptr.set(self.chunk_start.get());
-            return;
-        }
-        self.reset_chunks(used);
     }
 
     /// The rest of [`reset`](Arena::reset), out of line so that the common case
     /// stays a few instructions: debug-mode poisoning, and going back to one chunk.
     #[inline(never)]
-    fn reset_chunks(&mut self, used: usize) {
+    fn reset_chunks(&mut self) {
+        let used = self.offset();
+        self.count_reset(used);
         if self.options.debug_blocks {
             self.poison(0, used);
         }

@@ -102,9 +102,11 @@ impl Arena {
 
     /// Frees what a scope allocated: moves `ptr` back to where it was on entry.
     ///
-    /// The fast path needs the chunk the scope began in to still be current, and
-    /// not debug mode: `scope_chunk` is that chunk's start only then (it is null in
-    /// debug mode), so one compare with the entry's `chunk_start` tells. Moving
+    /// The fast path needs the chunk the scope began in to still be current, the
+    /// arena to hold no other chunk, and not debug mode: `steady_chunk` is that
+    /// chunk's start only then (null otherwise), so one compare with the entry's
+    /// `chunk_start` tells. An arena that grew takes the slow path until its next
+    /// reset, which leaves it one chunk again. Moving
     /// `ptr` back to the entry is then memory-safe: `entry.ptr` lies in that chunk,
     /// which this arena still owns, since no chunk is freed before a reset and a
     /// scope cannot reset. It is also exact: the body could not go below the entry
@@ -112,7 +114,7 @@ impl Arena {
     /// allocations and nothing else.
     #[inline(always)]
     fn leave_scope(&mut self, entry: ScopeEntry) {
-        if self.scope_chunk.get() == entry.chunk_start {
+        if self.steady_chunk.get() == entry.chunk_start {
             let now = self.ptr.get();
             debug_assert!(now >= entry.ptr, "a scope's body went below its entry");
             // Written only when it rises: a steady loop of scopes rarely sets a peak.

@@ -211,3 +211,29 @@ fn scope_updates_the_high_water_mark() {
     let stats = arena.stats();
     assert_eq!((stats.used_bytes, stats.high_water_bytes), (8, 808));
 }
+
+#[test]
+fn a_scope_in_an_arena_that_grew_this_cycle_frees_exactly_its_own() {
+    // With more than one chunk, scope exits take the slow path until the next
+    // reset; it must free the same bytes as the fast one.
+    let mut arena = Arena::with_capacity("grown", 64);
+    arena.alloc_slice_fill_copy(64, 0u8);
+    let kept = arena.alloc(7u64);
+    *kept += 1;
+    assert_eq!(arena.stats().chunk_count, 2);
+    let before = arena.offset();
+    let inside = arena.scope(|tmp| {
+        tmp.alloc_slice_fill_copy(100, 1u8);
+        tmp.offset()
+    });
+    assert_eq!(inside, before + 100);
+    assert_eq!(arena.offset(), before);
+    assert_eq!(arena.stats().high_water_bytes, before + 100);
+    assert_eq!(arena.alloc(9u64), &9);
+    arena.reset();
+    assert_eq!(arena.stats().chunk_count, 1);
+    arena.scope(|tmp| {
+        tmp.alloc(1u64);
+    });
+    assert_eq!(arena.offset(), 0);
+}
