@@ -1361,8 +1361,9 @@ impl Arena {
         self.allocation_count.set(0);
     }
 
-    /// The rest of [`reset`](Arena::reset), out of line so that the common case
-    /// stays a few instructions: debug-mode poisoning, and going back to one chunk.
+    /// [`reset`](Arena::reset) outside the steady state, out of line so that the
+    /// common case stays a few instructions: debug-mode poisoning, and going back
+    /// to one chunk.
     #[inline(never)]
     fn reset_chunks(&mut self) {
         let used = self.offset();

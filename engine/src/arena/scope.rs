@@ -106,8 +106,8 @@ impl Arena {
     /// arena to hold no other chunk, and not debug mode: `steady_chunk` is that
     /// chunk's start only then (null otherwise), so one compare with the entry's
     /// `chunk_start` tells. An arena that grew takes the slow path until its next
-    /// reset, which leaves it one chunk again. Moving
-    /// `ptr` back to the entry is then memory-safe: `entry.ptr` lies in that chunk,
+    /// reset, which leaves it one chunk again. Moving `ptr` back to the entry is
+    /// then memory-safe: `entry.ptr` lies in that chunk,
     /// which this arena still owns, since no chunk is freed before a reset and a
     /// scope cannot reset. It is also exact: the body could not go below the entry
     /// (`Scope::pop` and `Scope::rewind` refuse to), so this frees the body's
