@@ -37,7 +37,7 @@ unsafe impl Allocator for &Arena {
     unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
         if self.is_last_allocation(ptr, layout.size()) {
             let used = self.offset();
-            self.high_water.set(self.high_water.get().max(used));
+            self.raise_high_water(used);
             self.ptr.set(ptr.as_ptr());
         }
     }
@@ -81,7 +81,7 @@ unsafe impl Allocator for &Arena {
         if self.is_last_allocation(ptr, old_layout.size()) {
             // Record the peak before handing bytes back, as `deallocate` does.
             let used = self.offset();
-            self.high_water.set(self.high_water.get().max(used));
+            self.raise_high_water(used);
             self.ptr.set(ptr.as_ptr().wrapping_add(new_layout.size()));
         }
         Ok(NonNull::slice_from_raw_parts(ptr, new_layout.size()))

@@ -111,15 +111,19 @@ pub struct Arena {
     limit: Cell<*mut u8>,
     allocation_count: Cell<u64>,
     chunk_start: Cell<*mut u8>,
-    /// `chunk_start` while the arena is in its steady state: not in debug mode
-    /// (whose exits and resets must poison and drop block records) and holding at
-    /// most this one chunk; null otherwise. A [`scope`](Arena::scope) exit compares
-    /// it with the `chunk_start` it saw on entry, and [`reset`](Arena::reset) with
-    /// null, so one compare decides either fast path.
+    /// `chunk_start` while the arena is in its steady state, null otherwise. Steady
+    /// means: not in debug mode (whose exits and resets must poison and drop block
+    /// records), holding at most one chunk, and no chunk entered since the cycle
+    /// began (at construction or the last reset; see `begin_cycle`). A steady
+    /// [`reset`](Arena::reset) needs only this one field.
     steady_chunk: Cell<*mut u8>,
     /// Logical offset of `chunk_start`.
     chunk_base: Cell<usize>,
     high_water: Cell<usize>,
+    /// While steady, the address `high_water` bytes into the chunk (at most its
+    /// end); null otherwise. A [`scope`](Arena::scope) exit that finds `ptr` at or
+    /// below it is steady and sets no new peak, so one compare decides its fast path.
+    steady_peak: Cell<*mut u8>,
     chunk_end: Cell<*mut u8>,
     /// Index of the current chunk in `slow.chunks` (0 when there is none).
     chunk_index: Cell<usize>,
@@ -192,16 +196,6 @@ impl Mark {
     #[must_use]
     pub fn offset(&self) -> usize {
         self.offset
-    }
-}
-
-/// What `Arena::steady_chunk` holds while the current chunk starts at
-/// `chunk_start` and the arena holds `chunk_count` chunks.
-fn steady_chunk_for(options: &ArenaOptions, chunk_count: usize, chunk_start: *mut u8) -> *mut u8 {
-    if options.debug_blocks || chunk_count > 1 {
-        ptr::null_mut()
-    } else {
-        chunk_start
     }
 }
 
@@ -376,11 +370,12 @@ impl Arena {
             limit: Cell::new(dangling),
             allocation_count: Cell::new(0),
             chunk_start: Cell::new(dangling),
-            steady_chunk: Cell::new(steady_chunk_for(&options, 0, dangling)),
+            steady_chunk: Cell::new(ptr::null_mut()),
             chunk_end: Cell::new(dangling),
             chunk_base: Cell::new(0),
             chunk_index: Cell::new(0),
             high_water: Cell::new(0),
+            steady_peak: Cell::new(ptr::null_mut()),
             committed: Cell::new(0),
             grow_count: Cell::new(0),
             reset_count: 0,
@@ -409,6 +404,7 @@ impl Arena {
             arena.slow.get_mut().chunks.push(chunk);
             arena.enter_chunk(0);
         }
+        arena.begin_cycle();
         arena
     }
 
@@ -686,18 +682,17 @@ impl Arena {
         Ok(capacity)
     }
 
-    /// Makes chunk `index` current, with nothing allocated in it yet.
+    /// Makes chunk `index` current, with nothing allocated in it yet. This ends the
+    /// steady state until the cycle's end: a scope entered before may have begun in
+    /// another chunk, or in none.
     fn enter_chunk(&self, index: usize) {
         // SAFETY: no other borrow of the slow state is alive (callers hold none).
         let slow = unsafe { &*self.slow.get() };
         let chunk = &slow.chunks[index];
         self.chunk_index.set(index);
         self.chunk_start.set(chunk.start());
-        self.steady_chunk.set(steady_chunk_for(
-            &self.options,
-            slow.chunks.len(),
-            chunk.start(),
-        ));
+        self.steady_chunk.set(ptr::null_mut());
+        self.steady_peak.set(ptr::null_mut());
         self.chunk_end.set(chunk.end());
         self.chunk_base.set(chunk.base_offset);
         self.ptr.set(chunk.start());
@@ -706,6 +701,40 @@ impl Arena {
         } else {
             chunk.end()
         });
+    }
+
+    /// Starts a cycle (at construction and at the end of every reset outside the
+    /// steady state): the arena becomes steady if it is not in debug mode and holds
+    /// at most one chunk, which is then current with nothing entered since.
+    fn begin_cycle(&self) {
+        // SAFETY: no other borrow of the slow state is alive (callers hold none).
+        let chunk_count = unsafe { &*self.slow.get() }.chunks.len();
+        if self.options.debug_blocks || chunk_count > 1 {
+            return;
+        }
+        self.steady_chunk.set(self.chunk_start.get());
+        self.steady_peak
+            .set(self.peak_address(self.high_water.get()));
+    }
+
+    /// The address `high_water` bytes into the current chunk, or its end if that is
+    /// nearer: `ptr` never passes the end, so comparing with either says the same.
+    fn peak_address(&self, high_water: usize) -> *mut u8 {
+        let start = self.chunk_start.get();
+        let capacity = self.chunk_end.get().addr() - start.addr();
+        start.wrapping_add(high_water.min(capacity))
+    }
+
+    /// Records `used` bytes as the high-water mark if it is a new peak. Written only
+    /// when it rises: a steady loop rarely sets one.
+    #[inline]
+    fn raise_high_water(&self, used: usize) {
+        if used > self.high_water.get() {
+            self.high_water.set(used);
+            if !self.steady_peak.get().is_null() {
+                self.steady_peak.set(self.peak_address(used));
+            }
+        }
     }
 
     // ---- typed allocation ------------------------------------------------------------
@@ -1303,11 +1332,8 @@ impl Arena {
             });
         }
         if !self.options.debug_blocks && mark.offset >= self.chunk_base.get() {
-            // Fast path: the mark is in the current chunk. The high-water mark is
-            // written only when it rises: a loop of mark/rewind rarely sets a new peak.
-            if used > self.high_water.get() {
-                self.high_water.set(used);
-            }
+            // Fast path: the mark is in the current chunk.
+            self.raise_high_water(used);
             let within = mark.offset - self.chunk_base.get();
             self.ptr.set(self.chunk_start.get().wrapping_add(within));
             return Ok(());
@@ -1353,17 +1379,14 @@ impl Arena {
     /// The bookkeeping of every reset, given the bytes in use before it.
     #[inline(always)]
     fn count_reset(&mut self, used: usize) {
-        // Written only when it rises: a steady frame workload rarely sets a new peak.
-        if used > self.high_water.get() {
-            self.high_water.set(used);
-        }
+        self.raise_high_water(used);
         self.reset_count += 1;
         self.allocation_count.set(0);
     }
 
     /// [`reset`](Arena::reset) outside the steady state, out of line so that the
-    /// common case stays a few instructions: debug-mode poisoning, and going back
-    /// to one chunk.
+    /// common case stays a few instructions: debug-mode poisoning, going back to one
+    /// chunk, and beginning a steady cycle where the arena can have one.
     #[inline(never)]
     fn reset_chunks(&mut self) {
         let used = self.offset();
@@ -1380,6 +1403,7 @@ impl Arena {
         }
         slow.blocks.clear();
         if slow.chunks.is_empty() {
+            self.begin_cycle();
             return;
         }
         if slow.chunks.len() > 1 {
@@ -1419,6 +1443,7 @@ impl Arena {
         }
         slow.chunks[0].base_offset = 0;
         self.enter_chunk(0);
+        self.begin_cycle();
     }
 
     /// Moves the top of the stack down to `target` (at most the current offset),
@@ -1426,7 +1451,7 @@ impl Arena {
     fn retreat_to(&mut self, target: usize) {
         let used = self.offset();
         debug_assert!(target <= used, "retreat_to moves down only");
-        self.high_water.set(self.high_water.get().max(used));
+        self.raise_high_water(used);
         if self.options.debug_blocks {
             self.poison(target, used);
             let blocks = &mut self.slow.get_mut().blocks;

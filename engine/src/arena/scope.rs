@@ -70,10 +70,10 @@ impl Arena {
     /// [`Scope`] it gets is freed when it returns. Nothing allocated inside can
     /// escape, because `body`'s result cannot borrow the scope. Scopes nest.
     ///
-    /// Costs three loads on entry, and on exit one compare and a store (plus a
-    /// [`rewind`](Arena::rewind) when `body` grew the arena into another chunk, or
-    /// in debug mode). If `body` panics, its allocations stay until the next reset
-    /// or the end of an enclosing scope.
+    /// Costs three loads on entry, and on exit one compare and a store, plus a
+    /// [`rewind`](Arena::rewind) when `body` set a new high-water mark, after the
+    /// arena grew (until its next reset), or in debug mode. If `body` panics, its
+    /// allocations stay until the next reset or the end of an enclosing scope.
     ///
     /// ```
     /// let mut arena = engine::Arena::new("a");
@@ -102,26 +102,23 @@ impl Arena {
 
     /// Frees what a scope allocated: moves `ptr` back to where it was on entry.
     ///
-    /// The fast path needs the chunk the scope began in to still be current, the
-    /// arena to hold no other chunk, and not debug mode: `steady_chunk` is that
-    /// chunk's start only then (null otherwise), so one compare with the entry's
-    /// `chunk_start` tells. An arena that grew takes the slow path until its next
-    /// reset, which leaves it one chunk again. Moving `ptr` back to the entry is
-    /// then memory-safe: `entry.ptr` lies in that chunk,
-    /// which this arena still owns, since no chunk is freed before a reset and a
-    /// scope cannot reset. It is also exact: the body could not go below the entry
-    /// (`Scope::pop` and `Scope::rewind` refuse to), so this frees the body's
-    /// allocations and nothing else.
+    /// The fast path needs the arena to be steady (see `Arena::steady_chunk`) and
+    /// `ptr` to be no higher than the high-water mark, so that there is no new peak
+    /// to record. `steady_peak` is the high-water mark's address while steady and
+    /// null otherwise (`ptr` never is), so one compare tells both. Moving `ptr` back
+    /// to the entry is then memory-safe: only a reset begins a steady state and a
+    /// scope cannot reset, so the arena was steady all through the body, and
+    /// `entry.ptr` lies in its one chunk, which it still owns. It is also exact: the
+    /// body could not go below the entry (`Scope::pop` and `Scope::rewind` refuse
+    /// to), so this frees the body's allocations and nothing else.
     #[inline(always)]
     fn leave_scope(&mut self, entry: ScopeEntry) {
-        if self.steady_chunk.get() == entry.chunk_start {
-            let now = self.ptr.get();
-            debug_assert!(now >= entry.ptr, "a scope's body went below its entry");
-            // Written only when it rises: a steady loop of scopes rarely sets a peak.
-            let used = entry.chunk_base + (now.addr() - entry.chunk_start.addr());
-            if used > self.high_water.get() {
-                self.high_water.set(used);
-            }
+        let now = self.ptr.get();
+        if now.addr() <= self.steady_peak.get().addr() {
+            debug_assert!(
+                now >= entry.ptr && entry.chunk_start == self.chunk_start.get(),
+                "a steady scope's body went below its entry or into another chunk"
+            );
             self.ptr.set(entry.ptr);
             return;
         }

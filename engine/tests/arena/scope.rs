@@ -237,3 +237,40 @@ fn a_scope_in_an_arena_that_grew_this_cycle_frees_exactly_its_own() {
     });
     assert_eq!(arena.offset(), 0);
 }
+
+#[test]
+fn a_scope_whose_body_made_the_first_chunk_leaves_the_arena_in_it() {
+    // The scope began before the arena had any chunk; its exit must not move the
+    // arena back to the chunkless state while it holds one.
+    let mut arena = Arena::new("lazy");
+    arena.scope(|tmp| {
+        tmp.push(16);
+        tmp.pop(16);
+    });
+    assert_eq!(arena.offset(), 0);
+    assert_eq!(arena.alloc(5u64), &5);
+    let stats = arena.stats();
+    assert_eq!((stats.used_bytes, stats.chunk_count), (8, 1));
+    assert_eq!(stats.high_water_bytes, 16);
+}
+
+#[test]
+fn steady_scopes_record_each_new_peak() {
+    let mut arena = Arena::with_capacity("steady", 4096);
+    let mut peak = 0;
+    for (cycle, sizes) in [[100, 50, 200], [150, 300, 250]].iter().enumerate() {
+        for &size in sizes {
+            arena.scope(|tmp| {
+                tmp.alloc_slice_fill_copy(size, 0u8);
+            });
+            peak = peak.max(size);
+            assert_eq!(
+                (arena.offset(), arena.stats().high_water_bytes),
+                (0, peak),
+                "cycle {cycle}, a scope of {size} bytes"
+            );
+        }
+        arena.reset();
+    }
+    assert_eq!(arena.stats().chunk_count, 1);
+}
