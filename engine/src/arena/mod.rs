@@ -683,8 +683,8 @@ impl Arena {
     }
 
     /// Makes chunk `index` current, with nothing allocated in it yet. This ends the
-    /// steady state until the cycle's end: a scope entered before may have begun in
-    /// another chunk, or in none.
+    /// steady state until the next reset: a scope entered before it may have begun
+    /// in another chunk, or in none.
     fn enter_chunk(&self, index: usize) {
         // SAFETY: no other borrow of the slow state is alive (callers hold none).
         let slow = unsafe { &*self.slow.get() };
