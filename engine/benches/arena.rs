@@ -161,10 +161,15 @@ fn alloc_unknown_layout(c: &mut Criterion) {
 }
 
 fn alloc_slice_copy(c: &mut Criterion) {
-    let mut group = c.benchmark_group("alloc_slice_copy_16xu32_x1k");
+    copies(c, "alloc_slice_copy_16xu32_x1k", &source());
+    copies(c, "alloc_slice_copy_64xu32_x1k", &long_source());
+}
+
+/// The copy workload on `source`, as the group `name`.
+fn copies(c: &mut Criterion, name: &str, source: &[u32]) {
+    let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(SLICES as u64));
-    let source = source();
-    let src = black_box(&source[..]);
+    let src = black_box(source);
     arenas(
         &mut group,
         After::Reset,

@@ -96,6 +96,8 @@ fn main() {
     let layouts = layouts();
     let source = source();
     let src = black_box(&source[..]);
+    let long_source = long_source();
+    let long_src = black_box(&long_source[..]);
 
     for _ in 0..rounds {
         bench.time(
@@ -121,6 +123,14 @@ fn main() {
             |arena| engine_copy(arena, src),
             |bump| bumpalo_copy(bump, src),
             |bump| bump_scope_copy(bump, src),
+        );
+        bench.time(
+            "1k slice copy (64 u32)",
+            SLICES,
+            After::Reset,
+            |arena| engine_copy(arena, long_src),
+            |bump| bumpalo_copy(bump, long_src),
+            |bump| bump_scope_copy(bump, long_src),
         );
         bench.time(
             "1k slice fill (16 u32)",

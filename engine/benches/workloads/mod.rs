@@ -37,9 +37,18 @@ pub fn layouts() -> [Layout; 8] {
     }))
 }
 
-/// The slice the copy workload copies.
+/// Elements per slice in the long-copy workload: 256 bytes, past the length up to
+/// which engine copies in line rather than calling `memcpy`.
+pub const LONG_SLICE_LEN: usize = 64;
+
+/// The slice the copy workload copies: [`SLICE_LEN`] values.
 pub fn source() -> Vec<u32> {
     (0..SLICE_LEN as u32).map(|i| i * 3).collect()
+}
+
+/// The slice the long-copy workload copies: [`LONG_SLICE_LEN`] values.
+pub fn long_source() -> Vec<u32> {
+    (0..LONG_SLICE_LEN as u32).map(|i| i * 3).collect()
 }
 
 /// What an arena needs after each timed call of a workload, outside the timed span.
@@ -147,7 +156,7 @@ pub fn bump_scope_layout(bump: &mut bump_scope::Bump, layouts: &[Layout; 8]) {
     }
 }
 
-// 1 000 copies of a 16-element slice.
+// 1 000 copies of a slice (16 elements, or `LONG_SLICE_LEN`).
 
 #[inline(never)]
 pub fn engine_copy(arena: &mut engine::Arena, src: &[u32]) {

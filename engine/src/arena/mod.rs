@@ -6,6 +6,7 @@ mod error;
 mod inspect;
 mod options;
 mod scope;
+mod short_copy;
 mod stats;
 
 pub use error::{AllocError, StackError};
@@ -257,9 +258,14 @@ unsafe fn fill_into<'a, T>(
 /// `src`, which was allocated before it.
 #[inline(always)]
 unsafe fn copy_into<'a, T: Copy>(ptr: NonNull<T>, src: &[T]) -> &'a mut [T] {
-    // SAFETY: the caller's guarantee; `T: Copy`, so a bitwise copy is a copy.
+    // SAFETY: the caller's guarantee, for the `size_of_val(src)` bytes of `src`'s
+    // values; `T: Copy`, so a bitwise copy is a copy.
     unsafe {
-        ptr::copy_nonoverlapping(src.as_ptr(), ptr.as_ptr(), src.len());
+        short_copy::copy_bytes(
+            src.as_ptr().cast::<u8>(),
+            ptr.as_ptr().cast::<u8>(),
+            mem::size_of_val(src),
+        );
         std::slice::from_raw_parts_mut(ptr.as_ptr(), src.len())
     }
 }

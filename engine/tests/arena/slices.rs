@@ -116,3 +116,33 @@ fn slice_size_overflow_is_an_error_not_a_wrap() {
     ));
     assert_eq!(arena.offset(), 0);
 }
+
+/// Short copies are done in line, in moves chosen by the byte length, and longer
+/// ones by `memcpy`: every length on both sides of each boundary, for element types
+/// of sizes 1 to 16, padded ones included, copies each value.
+#[test]
+fn alloc_slice_copy_copies_every_length_of_every_element_size() {
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    struct Padded {
+        tag: u8,
+        value: u32,
+    }
+    fn check<T: Copy + PartialEq + std::fmt::Debug>(make: impl Fn(usize) -> T) {
+        let arena = Arena::new("slices");
+        for len in 0..=80 {
+            let src: Vec<T> = (0..len).map(&make).collect();
+            let copy = arena.alloc_slice_copy(&src);
+            assert_eq!(copy, &src[..], "{len} values of {} bytes", size_of::<T>());
+        }
+    }
+    check(|i| i as u8);
+    check(|i| [i as u8, !(i as u8), 7]);
+    check(|i| i as u16 * 3);
+    check(|i| i as u32 * 5);
+    check(|i| Padded {
+        tag: i as u8,
+        value: i as u32 * 11,
+    });
+    check(|i| i as u64 * 13);
+    check(|i| i as u128 * 17);
+}
