@@ -9,7 +9,6 @@
 //! of a fixed width, one from each end, that overlap in the middle. Longer copies
 //! still go to `memcpy`, which is faster for them.
 
-use std::mem::MaybeUninit;
 use std::ptr;
 
 /// Longest copy, in bytes, that [`copy_bytes`] does without calling `memcpy`: two
@@ -43,8 +42,9 @@ pub(super) unsafe fn copy_bytes(src: *const u8, dst: *mut u8, len: usize) {
 }
 
 /// Copies the first `N` and the last `N` of `len` bytes; with `N <= len <= 2 * N`
-/// the two moves cover all of them. Both loads come before both stores, so the
-/// overlap is harmless even if the compiler kept them in that order.
+/// the two copies cover all of them. Each is a `copy_nonoverlapping` of a constant
+/// size, which the compiler turns into plain moves. Their destinations overlap
+/// when `len < 2 * N`, which is harmless: the bytes in common are the same.
 ///
 /// # Safety
 /// As for [`copy_bytes`], and `N <= len <= 2 * N`.
@@ -54,18 +54,12 @@ unsafe fn copy_ends<const N: usize>(src: *const u8, dst: *mut u8, len: usize) {
         N <= len && len <= 2 * N,
         "{len} bytes are not two moves of {N}"
     );
-    // The moves are typed `MaybeUninit` because a `T: Copy` may have padding, whose
-    // bytes are uninitialised: reading them as `u8`s would be undefined behaviour,
-    // carrying them as `MaybeUninit` is not.
-    type Bytes<const N: usize> = MaybeUninit<[u8; N]>;
     // SAFETY: `N <= len`, so `[0, N)` and `[len - N, len)` both lie inside the
-    // caller's `len` readable and writable bytes; the unaligned accesses need no
-    // alignment.
+    // caller's `len` readable and writable bytes, and the caller's ranges do not
+    // overlap, so neither do any two parts of them.
     unsafe {
-        let head = src.cast::<Bytes<N>>().read_unaligned();
-        let tail = src.add(len - N).cast::<Bytes<N>>().read_unaligned();
-        dst.cast::<Bytes<N>>().write_unaligned(head);
-        dst.add(len - N).cast::<Bytes<N>>().write_unaligned(tail);
+        ptr::copy_nonoverlapping(src, dst, N);
+        ptr::copy_nonoverlapping(src.add(len - N), dst.add(len - N), N);
     }
 }
 
