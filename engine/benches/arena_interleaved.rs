@@ -116,22 +116,19 @@ fn main() {
             |bump| bumpalo_layout(bump, &layouts),
             |bump| bump_scope_layout(bump, &layouts),
         );
-        bench.time(
-            "1k slice copy (16 u32)",
-            SLICES,
-            After::Reset,
-            |arena| engine_copy(arena, src),
-            |bump| bumpalo_copy(bump, src),
-            |bump| bump_scope_copy(bump, src),
-        );
-        bench.time(
-            "1k slice copy (64 u32)",
-            SLICES,
-            After::Reset,
-            |arena| engine_copy(arena, long_src),
-            |bump| bumpalo_copy(bump, long_src),
-            |bump| bump_scope_copy(bump, long_src),
-        );
+        for (workload, src) in [
+            ("1k slice copy (16 u32)", src),
+            ("1k slice copy (64 u32)", long_src),
+        ] {
+            bench.time(
+                workload,
+                SLICES,
+                After::Reset,
+                |arena| engine_copy(arena, src),
+                |bump| bumpalo_copy(bump, src),
+                |bump| bump_scope_copy(bump, src),
+            );
+        }
         bench.time(
             "1k slice fill (16 u32)",
             SLICES,
