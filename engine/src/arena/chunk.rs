@@ -20,14 +20,25 @@ pub(crate) struct Chunk {
 }
 
 impl Chunk {
-    /// Takes `capacity` bytes from the system allocator, or `None` if it refuses or
-    /// the size is not representable as a `Layout`.
+    /// Takes `capacity` bytes from the system allocator, or `None` if it refuses, the
+    /// size is not representable as a `Layout`, or (on 64-bit targets) the memory
+    /// would end above `isize::MAX`.
+    ///
+    /// That last refusal is what lets the arena's fast path (`Arena::bump_fast`) add
+    /// to addresses without checking for overflow. No 64-bit system we know of maps
+    /// user memory up there; pointers carrying a tag in their top byte (AArch64 with
+    /// HWASan) would, and such an arena reports that it is out of memory.
     pub(crate) fn allocate(capacity: usize, base_offset: usize) -> Option<Chunk> {
         debug_assert!(capacity > 0, "chunks are never empty");
         let layout = Layout::from_size_align(capacity, CHUNK_ALIGN).ok()?;
         // SAFETY: `layout` has a non-zero size (asserted above, and every caller
         // asks for at least one byte).
         let start = NonNull::new(unsafe { alloc::alloc(layout) })?;
+        if cfg!(target_pointer_width = "64") && !ends_in_low_half(start.as_ptr().addr(), capacity) {
+            // SAFETY: `start` was allocated just above with this `layout`.
+            unsafe { alloc::dealloc(start.as_ptr(), layout) };
+            return None;
+        }
         Some(Chunk {
             start,
             capacity,
@@ -62,6 +73,14 @@ impl Chunk {
     }
 }
 
+/// Whether `capacity` bytes from `start` end at or below `isize::MAX`: the address
+/// one past their last byte, which the arena's `limit` holds, is at most that.
+fn ends_in_low_half(start: usize, capacity: usize) -> bool {
+    start
+        .checked_add(capacity)
+        .is_some_and(|end| end <= isize::MAX as usize)
+}
+
 impl Drop for Chunk {
     fn drop(&mut self) {
         // SAFETY: `start` came from `alloc::alloc` with exactly this layout in
@@ -71,6 +90,29 @@ impl Drop for Chunk {
                 self.start.as_ptr(),
                 Layout::from_size_align_unchecked(self.capacity, CHUNK_ALIGN),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_memory_ending_at_or_below_isize_max_is_in_the_low_half() {
+        let top = isize::MAX as usize;
+        assert!(ends_in_low_half(0x1000, 0x1000));
+        assert!(ends_in_low_half(top - 64, 64)); // one past its last byte is `top`
+        assert!(!ends_in_low_half(top - 64, 65));
+        assert!(!ends_in_low_half(top + 1, 64));
+        assert!(!ends_in_low_half(usize::MAX - 63, 64)); // end wraps to 0
+    }
+
+    #[test]
+    fn allocated_chunks_end_in_the_low_half() {
+        for capacity in [64, 4096, 1 << 20] {
+            let chunk = Chunk::allocate(capacity, 0).expect("a small chunk");
+            assert!(ends_in_low_half(chunk.start().addr(), chunk.capacity()));
         }
     }
 }

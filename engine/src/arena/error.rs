@@ -59,7 +59,10 @@ pub enum AllocError {
         /// The budget in bytes.
         budget: usize,
     },
-    /// The system allocator refused a new chunk.
+    /// The system allocator refused a new chunk. On a 64-bit target a chunk it
+    /// places above `isize::MAX` counts as refused too: the arena's fast path relies
+    /// on addresses below that, and no 64-bit system we know of maps user memory
+    /// there (only pointers tagged in their top byte, as under HWASan, would be).
     OutOfMemory {
         /// Name of the arena.
         arena: Arc<str>,

@@ -270,6 +270,22 @@ unsafe fn copy_into<'a, T: Copy>(ptr: NonNull<T>, src: &[T]) -> &'a mut [T] {
     }
 }
 
+/// Whether the compiler knows an allocation's alignment, which decides how
+/// [`Arena::bump_fast`] computes the aligned start.
+///
+/// With a constant alignment, rounding up (`(ptr + align - 1) & !(align - 1)`) is
+/// two instructions and the end one more. With a run-time one the compiler turns
+/// that into a longer chain, while adding the padding (`ptr + (-ptr & (align - 1))`)
+/// lets it add `size` to `ptr` alongside. Each choice measured the faster of the two
+/// for its case (engine/BENCHMARKS.md, change 12).
+#[derive(Clone, Copy)]
+enum AlignIs {
+    /// A type's alignment, a constant once inlined.
+    Constant,
+    /// Any other alignment, as in `alloc_layout`.
+    RunTime,
+}
+
 /// Compile-time refusal of types whose destructor the arena would skip.
 struct NoDrop<T>(std::marker::PhantomData<T>);
 impl<T> NoDrop<T> {
@@ -478,10 +494,53 @@ impl Arena {
 
     // ---- allocation: the fast path -------------------------------------------------
 
-    /// Bumps `ptr` by `size` bytes aligned to `align` if that fits below `limit`.
+    /// The allocation fast path: bumps `ptr` by `size` bytes aligned to `align` if they
+    /// end at or below `limit`.
     ///
-    /// The caller guarantees `align` is a power of two and `size` at most
-    /// `isize::MAX - (align - 1)` (any valid `Layout`), so nothing overflows.
+    /// The caller guarantees `align` is a power of two and `size + align - 1` at most
+    /// `isize::MAX`, which holds for any valid `Layout`. On 64-bit targets `ptr` is
+    /// at most `isize::MAX` too: it is the dangling 1 or lies in a chunk, and
+    /// [`Chunk::allocate`] refuses memory that ends above `isize::MAX`. So the end
+    /// of the allocation cannot wrap, and `end <= limit` alone decides, where
+    /// [`bump_below`](Arena::bump_below) must compare the room left (`limit - ptr`)
+    /// with what it needs. Other targets keep `bump_below`: 32-bit Linux, for one,
+    /// maps user memory above `isize::MAX`.
+    ///
+    /// `align_is` picks how the start is computed. Both give the same address; they
+    /// differ in what the compiler makes of them (engine/BENCHMARKS.md, change 12).
+    #[inline(always)]
+    fn bump_fast(&self, size: usize, align: usize, align_is: AlignIs) -> Option<NonNull<u8>> {
+        #[cfg(target_pointer_width = "64")]
+        {
+            let ptr = self.ptr.get();
+            let start = match align_is {
+                AlignIs::Constant => (ptr.addr() + (align - 1)) & !(align - 1),
+                AlignIs::RunTime => ptr.addr() + Chunk::padding_for(ptr.addr(), align),
+            };
+            let end = start + size;
+            if end > self.limit.get().addr() {
+                return None;
+            }
+            self.ptr.set(ptr.with_addr(end));
+            self.allocation_count.set(self.allocation_count.get() + 1);
+            // SAFETY: `start >= ptr` (nothing wraps, see above), and `ptr` is never
+            // null (it starts dangling at 1 and otherwise points into a chunk).
+            Some(unsafe { NonNull::new_unchecked(ptr.with_addr(start)) })
+        }
+        #[cfg(not(target_pointer_width = "64"))]
+        {
+            let _ = align_is;
+            self.bump_below(self.limit.get(), size, align)
+        }
+    }
+
+    /// Bumps `ptr` by `size` bytes aligned to `align` if that fits below `limit`, at
+    /// any address. The slow paths use it, and targets other than 64-bit ones use it
+    /// as the fast path too.
+    ///
+    /// The caller guarantees `align` is a power of two, `size` at most
+    /// `isize::MAX - (align - 1)` (any valid `Layout`) and `ptr <= limit`, so nothing
+    /// overflows.
     #[inline(always)]
     fn bump_below(&self, limit: *mut u8, size: usize, align: usize) -> Option<NonNull<u8>> {
         let ptr = self.ptr.get();
@@ -516,10 +575,7 @@ impl Arena {
     #[inline(always)]
     #[track_caller]
     pub fn alloc_layout(&self, layout: Layout) -> NonNull<u8> {
-        match self.bump_below(self.limit.get(), layout.size(), layout.align()) {
-            Some(ptr) => ptr,
-            None => self.alloc_slow_or_panic(layout),
-        }
+        self.alloc_layout_where(layout, AlignIs::RunTime)
     }
 
     /// Fallible [`alloc_layout`](Arena::alloc_layout).
@@ -537,7 +593,29 @@ impl Arena {
     /// ```
     #[inline(always)]
     pub fn try_alloc_layout(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
-        match self.bump_below(self.limit.get(), layout.size(), layout.align()) {
+        self.try_alloc_layout_where(layout, AlignIs::RunTime)
+    }
+
+    /// [`alloc_layout`](Arena::alloc_layout), for a caller that can say whether the
+    /// compiler knows `layout`'s alignment (a type's).
+    #[inline(always)]
+    #[track_caller]
+    fn alloc_layout_where(&self, layout: Layout, align_is: AlignIs) -> NonNull<u8> {
+        match self.bump_fast(layout.size(), layout.align(), align_is) {
+            Some(ptr) => ptr,
+            None => self.alloc_slow_or_panic(layout),
+        }
+    }
+
+    /// [`try_alloc_layout`](Arena::try_alloc_layout), as
+    /// [`alloc_layout_where`](Arena::alloc_layout_where).
+    #[inline(always)]
+    fn try_alloc_layout_where(
+        &self,
+        layout: Layout,
+        align_is: AlignIs,
+    ) -> Result<NonNull<u8>, AllocError> {
+        match self.bump_fast(layout.size(), layout.align(), align_is) {
             Some(ptr) => Ok(ptr),
             None => self.alloc_slow(layout),
         }
@@ -800,7 +878,9 @@ impl Arena {
     #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
     pub fn alloc_with<T>(&self, make: impl FnOnce() -> T) -> &mut T {
         const { NoDrop::<T>::CHECK };
-        let ptr = self.alloc_layout(Layout::new::<T>()).cast::<T>();
+        let ptr = self
+            .alloc_layout_where(Layout::new::<T>(), AlignIs::Constant)
+            .cast::<T>();
         // SAFETY: fresh memory for one `T`, borrowed for the lifetime of `&self`.
         unsafe { init_with(ptr, make) }
     }
@@ -818,7 +898,9 @@ impl Arena {
     #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
     pub fn try_alloc_with<T>(&self, make: impl FnOnce() -> T) -> Result<&mut T, AllocError> {
         const { NoDrop::<T>::CHECK };
-        let ptr = self.try_alloc_layout(Layout::new::<T>())?.cast::<T>();
+        let ptr = self
+            .try_alloc_layout_where(Layout::new::<T>(), AlignIs::Constant)?
+            .cast::<T>();
         // SAFETY: fresh memory for one `T`, borrowed for the lifetime of `&self`.
         Ok(unsafe { init_with(ptr, make) })
     }
@@ -841,7 +923,9 @@ impl Arena {
     #[track_caller]
     #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
     pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &mut [T] {
-        let ptr = self.alloc_layout(Layout::for_value(src)).cast::<T>();
+        let ptr = self
+            .alloc_layout_where(Layout::for_value(src), AlignIs::Constant)
+            .cast::<T>();
         // SAFETY: fresh memory for `src.len()` values of `T`, borrowed for the
         // lifetime of `&self`.
         unsafe { copy_into(ptr, src) }
@@ -859,7 +943,9 @@ impl Arena {
     #[inline(always)]
     #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
     pub fn try_alloc_slice_copy<T: Copy>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
-        let ptr = self.try_alloc_layout(Layout::for_value(src))?.cast::<T>();
+        let ptr = self
+            .try_alloc_layout_where(Layout::for_value(src), AlignIs::Constant)?
+            .cast::<T>();
         // SAFETY: fresh memory for `src.len()` values of `T`, borrowed for the
         // lifetime of `&self`.
         Ok(unsafe { copy_into(ptr, src) })
@@ -958,7 +1044,9 @@ impl Arena {
         let Ok(layout) = Layout::array::<T>(len) else {
             self.size_overflow_failed(len, mem::size_of::<T>())
         };
-        let ptr = self.alloc_layout(layout).cast::<T>();
+        let ptr = self
+            .alloc_layout_where(layout, AlignIs::Constant)
+            .cast::<T>();
         // SAFETY: fresh memory for `len` values of `T`, borrowed for the lifetime of
         // `&self`.
         unsafe { fill_into(ptr, len, fill) }
@@ -984,7 +1072,9 @@ impl Arena {
         const { NoDrop::<T>::CHECK };
         let layout =
             Layout::array::<T>(len).map_err(|_| self.size_overflow(len, mem::size_of::<T>()))?;
-        let ptr = self.try_alloc_layout(layout)?.cast::<T>();
+        let ptr = self
+            .try_alloc_layout_where(layout, AlignIs::Constant)?
+            .cast::<T>();
         // SAFETY: fresh memory for `len` values of `T`, borrowed for the lifetime of
         // `&self`.
         Ok(unsafe { fill_into(ptr, len, fill) })

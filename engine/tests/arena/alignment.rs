@@ -109,3 +109,32 @@ fn non_power_of_two_alignment_is_an_invalid_layout() {
     }
     assert_eq!(arena.offset(), 0);
 }
+
+#[test]
+fn the_largest_layouts_are_refused_without_wrapping_around() {
+    // Sizes and alignments near `isize::MAX`: if the fast path's address arithmetic
+    // wrapped, the end would land below the chunk's end and the request would
+    // "fit". Every one must be refused, with the arena unchanged.
+    let arena = Arena::with_fixed_capacity("align-huge", 256);
+    arena.alloc(1u8);
+    let top = isize::MAX as usize;
+    let layouts = [
+        Layout::from_size_align(top - 63, 64).unwrap(),
+        Layout::from_size_align(top - 4095, 4096).unwrap(),
+        Layout::from_size_align(1, 1 << 40).unwrap(),
+        Layout::from_size_align(1, 1 << 62).unwrap(),
+        Layout::from_size_align(top, 1).unwrap(),
+    ];
+    for layout in layouts {
+        let err = arena.try_alloc_layout(layout).unwrap_err();
+        assert!(
+            matches!(err, AllocError::CapacityExceeded { requested, used: 1, .. } if requested == layout.size()),
+            "{layout:?}: {err:?}"
+        );
+        assert_eq!(arena.offset(), 1, "{layout:?}");
+    }
+    // Nothing to store: a huge alignment is still honoured, at no cost.
+    let zero = arena.alloc_layout(Layout::from_size_align(0, 1 << 62).unwrap());
+    assert_eq!(zero.as_ptr().addr() % (1 << 62), 0);
+    assert_eq!(arena.offset(), 1);
+}
