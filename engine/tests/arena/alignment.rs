@@ -133,6 +133,18 @@ fn the_largest_layouts_are_refused_without_wrapping_around() {
         );
         assert_eq!(arena.offset(), 1, "{layout:?}");
     }
+    // The same through the typed calls, whose alignment the compiler knows.
+    let err = arena.try_alloc_slice_fill_copy(top / 8, 0u64).unwrap_err();
+    assert!(
+        matches!(err, AllocError::CapacityExceeded { requested, align: 8, .. } if requested == top / 8 * 8),
+        "{err:?}"
+    );
+    let err = arena.try_alloc_slice_fill_copy(top, 0u8).unwrap_err();
+    assert!(
+        matches!(err, AllocError::CapacityExceeded { .. }),
+        "{err:?}"
+    );
+    assert_eq!(arena.offset(), 1);
     // Nothing to store: a huge alignment is still honoured, at no cost.
     let zero = arena.alloc_layout(Layout::from_size_align(0, 1 << 62).unwrap());
     assert_eq!(zero.as_ptr().addr() % (1 << 62), 0);
