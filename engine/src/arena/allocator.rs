@@ -11,6 +11,11 @@ use allocator_api2::alloc::{AllocError, Allocator};
 use std::alloc::Layout;
 use std::ptr::{self, NonNull};
 
+// Where a block is the most recent allocation, the pointers below are derived from
+// the arena's own `ptr`, never from the caller's: the caller's has the right address
+// but may carry another allocation's provenance. A zero-sized block taken at the end
+// of a full chunk has that chunk's, and the next chunk can begin at that very address.
+
 impl Arena {
     /// Whether `ptr..ptr + size` is the most recent allocation (and bytes may be handed
     /// back or grown in place).
@@ -38,7 +43,7 @@ unsafe impl Allocator for &Arena {
         if self.is_last_allocation(ptr, layout.size()) {
             let used = self.offset();
             self.raise_high_water(used);
-            self.ptr.set(ptr.as_ptr());
+            self.ptr.set(self.ptr.get().wrapping_sub(layout.size()));
         }
     }
 
@@ -54,8 +59,11 @@ unsafe impl Allocator for &Arena {
             && ptr.as_ptr().addr().is_multiple_of(new_layout.align())
             && extra <= self.chunk_end.get().addr() - self.ptr.get().addr();
         if fits_in_place {
+            let block = self.ptr.get().wrapping_sub(old_layout.size());
             self.ptr.set(self.ptr.get().wrapping_add(extra));
-            return Ok(NonNull::slice_from_raw_parts(ptr, new_layout.size()));
+            // SAFETY: `block` has the address of `ptr`, which is not null.
+            let block = unsafe { NonNull::new_unchecked(block) };
+            return Ok(NonNull::slice_from_raw_parts(block, new_layout.size()));
         }
         let new_ptr = self.try_alloc_layout(new_layout).map_err(|_| AllocError)?;
         // SAFETY: the caller guarantees `ptr` holds `old_layout.size()` bytes; the new
@@ -82,7 +90,8 @@ unsafe impl Allocator for &Arena {
             // Record the peak before handing bytes back, as `deallocate` does.
             let used = self.offset();
             self.raise_high_water(used);
-            self.ptr.set(ptr.as_ptr().wrapping_add(new_layout.size()));
+            let freed = old_layout.size() - new_layout.size();
+            self.ptr.set(self.ptr.get().wrapping_sub(freed));
         }
         Ok(NonNull::slice_from_raw_parts(ptr, new_layout.size()))
     }

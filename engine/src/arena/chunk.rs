@@ -26,8 +26,9 @@ impl Chunk {
     ///
     /// That last refusal is what lets the arena's fast path (`Arena::bump_fast`) add
     /// to addresses without checking for overflow. No 64-bit system we know of maps
-    /// user memory up there; pointers carrying a tag in their top byte (AArch64 with
-    /// HWASan) would, and such an arena reports that it is out of memory.
+    /// user memory up there. Pointers that carry a tag in their top byte (AArch64
+    /// with HWASan) land there whenever the tag's top bit is set, so under HWASan
+    /// about half of all chunk requests would fail, at random.
     pub(crate) fn allocate(capacity: usize, base_offset: usize) -> Option<Chunk> {
         debug_assert!(capacity > 0, "chunks are never empty");
         let layout = Layout::from_size_align(capacity, CHUNK_ALIGN).ok()?;

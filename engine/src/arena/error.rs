@@ -61,8 +61,9 @@ pub enum AllocError {
     },
     /// The system allocator refused a new chunk. On a 64-bit target a chunk it
     /// places above `isize::MAX` counts as refused too: the arena's fast path relies
-    /// on addresses below that, and no 64-bit system we know of maps user memory
-    /// there (only pointers tagged in their top byte, as under HWASan, would be).
+    /// on addresses below that. No 64-bit system we know of maps user memory there;
+    /// pointers tagged in their top byte (HWASan on AArch64) can point there, so
+    /// under HWASan this error comes at random.
     OutOfMemory {
         /// Name of the arena.
         arena: Arc<str>,
