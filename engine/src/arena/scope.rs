@@ -108,9 +108,13 @@ impl Arena {
     /// null otherwise (`ptr` never is), so one compare tells both. Moving `ptr` back
     /// to the entry is then memory-safe: only a reset begins a steady state and a
     /// scope cannot reset, so the arena was steady all through the body, and
-    /// `entry.ptr` lies in its one chunk, which it still owns. It is also exact: the
-    /// body could not go below the entry (`Scope::pop` and `Scope::rewind` refuse
-    /// to), so this frees the body's allocations and nothing else.
+    /// `entry.ptr` lies in its one chunk, which it still owns. It is also exact for
+    /// safe code: the body cannot go below the entry (`Scope::pop` and
+    /// `Scope::rewind` refuse to), so this frees the body's allocations and nothing
+    /// else. Unsafe code can: handing the block allocated just before the scope back
+    /// through `&Arena`'s `Allocator::deallocate` lowers `ptr` below the entry. Then
+    /// a steady exit moves `ptr` back up to the entry (those bytes stay allocated
+    /// until the next reset), and the slow exit panics.
     #[inline(always)]
     fn leave_scope(&mut self, entry: ScopeEntry) {
         let now = self.ptr.get();
