@@ -26,6 +26,14 @@ impl Arena {
             && ptr.as_ptr().addr() >= self.chunk_start.get().addr()
             && ptr.as_ptr().wrapping_add(size) == self.ptr.get()
     }
+
+    /// Hands back the top `bytes` of the most recent allocation, recording the peak
+    /// first (the bytes handed back were in use until now).
+    fn hand_back_top(&self, bytes: usize) {
+        let used = self.offset();
+        self.raise_high_water(used);
+        self.ptr.set(self.ptr.get().wrapping_sub(bytes));
+    }
 }
 
 // SAFETY: memory handed out stays valid until the arena is reset, rewound or popped,
@@ -41,9 +49,7 @@ unsafe impl Allocator for &Arena {
     #[inline]
     unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
         if self.is_last_allocation(ptr, layout.size()) {
-            let used = self.offset();
-            self.raise_high_water(used);
-            self.ptr.set(self.ptr.get().wrapping_sub(layout.size()));
+            self.hand_back_top(layout.size());
         }
     }
 
@@ -87,11 +93,7 @@ unsafe impl Allocator for &Arena {
             return Ok(NonNull::slice_from_raw_parts(new_ptr, new_layout.size()));
         }
         if self.is_last_allocation(ptr, old_layout.size()) {
-            // Record the peak before handing bytes back, as `deallocate` does.
-            let used = self.offset();
-            self.raise_high_water(used);
-            let freed = old_layout.size() - new_layout.size();
-            self.ptr.set(self.ptr.get().wrapping_sub(freed));
+            self.hand_back_top(old_layout.size() - new_layout.size());
         }
         Ok(NonNull::slice_from_raw_parts(ptr, new_layout.size()))
     }
