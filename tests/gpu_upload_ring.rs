@@ -1,7 +1,7 @@
 //! `engine::gpu::GpuUploadRing` on a real device (lavapipe in CI): alignment, data
 //! arriving on the GPU, region reuse, growth and its consolidation, stats.
 
-use engine::gpu::{GpuUploadRing, GpuUploadRingDescriptor, UploadSlice};
+use engine::gpu::{GpuUploadRing, GpuUploadRingConfig, UploadSlice};
 
 fn device() -> (wgpu::Device, wgpu::Queue) {
     let instance =
@@ -19,7 +19,7 @@ fn device() -> (wgpu::Device, wgpu::Queue) {
 fn ring(device: &wgpu::Device, initial_bytes_per_frame: u64) -> GpuUploadRing {
     GpuUploadRing::new(
         device,
-        &GpuUploadRingDescriptor {
+        &GpuUploadRingConfig {
             label: "test ring",
             // COPY_SRC so the tests can read the GPU side back.
             usage: wgpu::BufferUsages::VERTEX
@@ -76,10 +76,10 @@ fn offsets_follow_the_device_alignment() {
     let uniform_alignment = u64::from(device.limits().min_uniform_buffer_offset_alignment);
     assert_eq!(ring.uniform_alignment(), uniform_alignment);
     ring.begin_frame();
-    let a = ring.push_slice(&[1u8, 2, 3], 1);
-    let b = ring.push_uniform(&[0.5f32; 4]);
-    let c = ring.push_slice(&[7u16; 3], 8);
-    let d = ring.push_uniform(&1u32);
+    let a = ring.alloc_slice_copy(&[1u8, 2, 3], 1);
+    let b = ring.alloc_uniform(&[0.5f32; 4]);
+    let c = ring.alloc_slice_copy(&[7u16; 3], 8);
+    let d = ring.alloc_uniform(&1u32);
     assert_eq!(a.offset() % 4, 0, "copy alignment is the minimum");
     assert_eq!(b.offset() % uniform_alignment, 0);
     assert_eq!(c.offset() % 8, 0);
@@ -97,10 +97,10 @@ fn data_reaches_the_gpu() {
     for frame in 0..5u32 {
         ring.begin_frame();
         let values: Vec<u32> = (0..1000).map(|i| i * 7 + frame).collect();
-        let bulk = ring.push_slice(&values, 4);
-        let uniform = ring.push_uniform(&[frame as f32, 1.0, 2.0, 3.0]);
+        let bulk = ring.alloc_slice_copy(&values, 4);
+        let uniform = ring.alloc_uniform(&[frame as f32, 1.0, 2.0, 3.0]);
         let stride = ring.uniform_stride::<[u32; 4]>();
-        let per_draw = ring.push_strided(&[[1u32, 2, 3, 4], [5, 6, 7, 8], [frame; 4]], stride);
+        let per_draw = ring.alloc_strided(&[[1u32, 2, 3, 4], [5, 6, 7, 8], [frame; 4]], stride);
         let mut encoder = device.create_command_encoder(&Default::default());
         ring.finish_frame(&mut encoder);
         let back = read_back(&device, &queue, encoder, &[&bulk, &uniform, &per_draw]);
@@ -121,7 +121,7 @@ fn regions_are_reused_without_growing() {
     let mut buffers = Vec::new();
     for frame in 0..20u32 {
         ring.begin_frame();
-        let slice = ring.push_slice(&[frame; 1024], 4);
+        let slice = ring.alloc_slice_copy(&[frame; 1024], 4);
         buffers.push(slice.buffer_id());
         let mut encoder = device.create_command_encoder(&Default::default());
         ring.finish_frame(&mut encoder);
@@ -156,8 +156,8 @@ fn a_big_frame_grows_then_the_ring_settles() {
     let big: Vec<u32> = (0..10_000).collect();
     let mut encoder = device.create_command_encoder(&Default::default());
     ring.begin_frame();
-    let small = ring.push_slice(&[1u32; 16], 4);
-    let large = ring.push_slice(&big, 4);
+    let small = ring.alloc_slice_copy(&[1u32; 16], 4);
+    let large = ring.alloc_slice_copy(&big, 4);
     assert_ne!(
         small.buffer_id(),
         large.buffer_id(),
@@ -174,8 +174,8 @@ fn a_big_frame_grows_then_the_ring_settles() {
     // The same load every frame: after one pass over the regions, nothing grows.
     for _ in 0..6 {
         ring.begin_frame();
-        let _ = ring.push_slice(&[1u32; 16], 4);
-        let _ = ring.push_slice(&big, 4);
+        let _ = ring.alloc_slice_copy(&[1u32; 16], 4);
+        let _ = ring.alloc_slice_copy(&big, 4);
         let mut encoder = device.create_command_encoder(&Default::default());
         ring.finish_frame(&mut encoder);
         ring.frame_submitted(queue.submit([encoder.finish()]));
@@ -184,7 +184,7 @@ fn a_big_frame_grows_then_the_ring_settles() {
     let grow_count = settled.grow_count;
     for _ in 0..6 {
         ring.begin_frame();
-        let _ = ring.push_slice(&big, 4);
+        let _ = ring.alloc_slice_copy(&big, 4);
         let mut encoder = device.create_command_encoder(&Default::default());
         ring.finish_frame(&mut encoder);
         ring.frame_submitted(queue.submit([encoder.finish()]));
@@ -203,11 +203,11 @@ fn an_abandoned_frame_starts_over() {
     let (device, queue) = device();
     let mut ring = ring(&device, 4096);
     ring.begin_frame();
-    let _ = ring.push_slice(&[0u8; 1000], 4);
+    let _ = ring.alloc_slice_copy(&[0u8; 1000], 4);
     ring.begin_frame(); // e.g. the window was minimized: nothing was submitted
     assert_eq!(ring.stats().used_bytes, 0);
     assert_eq!(ring.frame_count(), 1);
-    let slice = ring.push_slice(&[9u8; 8], 4);
+    let slice = ring.alloc_slice_copy(&[9u8; 8], 4);
     assert_eq!(slice.offset(), 0);
     let mut encoder = device.create_command_encoder(&Default::default());
     ring.finish_frame(&mut encoder);
@@ -230,5 +230,5 @@ fn an_abandoned_frame_starts_over() {
 fn allocating_outside_a_frame_panics() {
     let (device, _queue) = device();
     let mut ring = ring(&device, 4096);
-    let _ = ring.push_slice(&[0u32; 4], 4);
+    let _ = ring.alloc_slice_copy(&[0u32; 4], 4);
 }

@@ -12,7 +12,7 @@
 //! multiple of 8 with an alignment of at most 8, so the arena's used bytes have no
 //! padding and equal the sum of its live blocks.
 
-use engine::{Arena, ArenaKind, ArenaOptions, MemoryReport, Telemetry};
+use engine::{Arena, ArenaConfig, ArenaKind, MemoryReport, Telemetry};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -68,12 +68,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     engine::telemetry::track_allocations(true);
 
-    let mut scratch = Arena::with_options(
+    let mut scratch = Arena::with_config(
         "scratch",
-        ArenaOptions {
+        ArenaConfig {
             initial_capacity: 16 << 10,
             debug_blocks: true,
-            ..ArenaOptions::default()
+            ..ArenaConfig::default()
         },
     );
     let mut telemetry = Telemetry::new();

@@ -10,14 +10,17 @@ mod level;
 pub mod telemetry;
 
 pub use arena::{
-    AllocError, Arena, ArenaOptions, ArenaStats, DEFAULT_FIRST_CHUNK_BYTES, Growth, Mark,
-    POISON_BYTE, PUSH_ALIGN, Scope, StackError,
+    AllocError, Arena, ArenaConfig, ArenaStats, BlockObserver, BlockTicket,
+    DEFAULT_FIRST_CHUNK_BYTES, Growth, Mark, POISON_BYTE, PUSH_ALIGN, Scope, StackError,
+    set_block_observer,
 };
 pub use asset::format as asset_format;
 pub use asset::{
     ASSET_HEADER_BYTES, ASSET_MAGIC, ASSET_PAYLOAD_ALIGN, ASSET_VERSION, AssetArena, AssetError,
     AssetId, AssetKind, AssetMark, ReleaseReport, encode_asset, write_asset_file,
 };
-pub use frame::{Frame, FrameArenas, FrameConfig, FrameSlice, FrameStats, Overflow};
+pub use frame::{
+    Frame, FrameArenaRole, FrameArenas, FrameConfig, FrameSlice, FrameStats, Overflow,
+};
 pub use level::{GrowthReport, GrowthSite, LevelArena, UnloadReport};
 pub use telemetry::{ArenaKind, ArenaReport, MemoryReport, Telemetry};

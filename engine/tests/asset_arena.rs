@@ -2,7 +2,7 @@
 //! stack order, every kind of bad input, and a randomized test against a model.
 
 use engine::{
-    ASSET_HEADER_BYTES, ASSET_PAYLOAD_ALIGN, ArenaOptions, ArenaStats, AssetArena, AssetError,
+    ASSET_HEADER_BYTES, ASSET_PAYLOAD_ALIGN, ArenaConfig, ArenaStats, AssetArena, AssetError,
     AssetId, AssetKind, StackError, encode_asset, write_asset_file,
 };
 use proptest::prelude::*;
@@ -73,7 +73,7 @@ fn loads_asset_files() {
     assert_eq!(assets.kind(texture_id), AssetKind::TEXTURE);
     assert_eq!(assets.kind(custom_id), AssetKind(900));
     assert_eq!(assets.path(texture_id), texture.as_path());
-    assert_eq!(assets.try_get(custom_id), Some(&b"mine"[..]));
+    assert_eq!(assets.try_get(custom_id).ok(), Some(&b"mine"[..]));
     // Loading the same file again makes a second asset.
     let again = assets.load(&texture).unwrap();
     assert_ne!(again, texture_id);
@@ -221,7 +221,10 @@ fn release_goes_in_stack_order_and_reports_what_went() {
     assert_eq!(report.bytes, used - used_at_inner);
     assert!(report.bytes >= 1020);
     assert_eq!(assets.stats().used_bytes, used_at_inner);
-    assert_eq!((assets.try_get(mesh), assets.try_get(tex)), (None, None));
+    assert_eq!(
+        (assets.try_get(mesh).ok(), assets.try_get(tex).ok()),
+        (None, None)
+    );
     assert_eq!(assets.get(map), &payload(2, 500)[..]);
     assert_eq!(assets.len(), 2);
 
@@ -232,14 +235,14 @@ fn release_goes_in_stack_order_and_reports_what_went() {
     let report = assets.release_to(level_1).unwrap();
     assert_eq!(report.assets.len(), 1);
     assert_eq!(&*report.assets[0], Path::new("level-1/map"));
-    assert_eq!(assets.try_get(map), None);
+    assert_eq!(assets.try_get(map).ok(), None);
     assert_eq!(assets.get(font), &payload(1, 100)[..]);
 
     // A released asset's handle stays dead even when another asset takes its place.
     let newcomer = assets
         .insert("level-2/map", AssetKind::LEVEL, &payload(5, 500))
         .unwrap();
-    assert_eq!(assets.try_get(map), None);
+    assert_eq!(assets.try_get(map).ok(), None);
     assert_eq!(assets.get(newcomer), &payload(5, 500)[..]);
     let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| assets.get(map).len()))
         .unwrap_err();
@@ -252,11 +255,11 @@ fn release_goes_in_stack_order_and_reports_what_went() {
 
 #[test]
 fn a_stale_mark_is_refused_and_changes_nothing() {
-    let mut assets = AssetArena::with_options(
+    let mut assets = AssetArena::with_config(
         "stale",
-        ArenaOptions {
+        ArenaConfig {
             initial_capacity: 64 * 1024,
-            ..ArenaOptions::default()
+            ..ArenaConfig::default()
         },
     );
     let start = assets.mark();
@@ -271,7 +274,7 @@ fn a_stale_mark_is_refused_and_changes_nothing() {
         .unwrap();
     let before = assets.stats();
     let err = assets.release_to(after_a).unwrap_err();
-    assert!(matches!(err, StackError::MarkAhead { .. }), "{err:?}");
+    assert!(matches!(err, StackError::StaleMark { .. }), "{err:?}");
     assert_eq!(assets.stats(), before);
     assert_eq!(assets.len(), 1);
     // `b` is still whole, and nothing later overwrites it.
@@ -297,8 +300,8 @@ fn handles_and_marks_of_another_arena_are_refused() {
     let mut theirs = AssetArena::new("theirs");
     let our_id = ours.insert("x", AssetKind::RAW, b"ours").unwrap();
     let their_id = theirs.insert("x", AssetKind::RAW, b"theirs").unwrap();
-    assert_eq!(ours.try_get(their_id), None);
-    assert_eq!(theirs.try_get(our_id), None);
+    assert_eq!(ours.try_get(their_id).ok(), None);
+    assert_eq!(theirs.try_get(our_id).ok(), None);
     // A mark of an empty arena is refused by the arena check; one with assets
     // below it is refused as not naming this arena's stack (either error will do:
     // what matters is that nothing is released).
@@ -312,7 +315,7 @@ fn handles_and_marks_of_another_arena_are_refused() {
     assert!(
         matches!(
             err,
-            StackError::ForeignMark { .. } | StackError::MarkAhead { .. }
+            StackError::ForeignMark { .. } | StackError::StaleMark { .. }
         ),
         "{err:?}"
     );
@@ -524,7 +527,7 @@ fn bad_input_is_reported_and_changes_nothing() {
         "too-much",
         &encode_asset(AssetKind::TEXTURE, &vec![1u8; 1_045_000]),
     );
-    expect_load_error(&mut assets, &good, &path, &["budget"], |e| {
+    expect_load_error(&mut assets, &good, &path, &["limit"], |e| {
         matches!(e, AssetError::Alloc { .. })
     });
     // A header that declares a huge payload is caught before any allocation.
@@ -696,10 +699,10 @@ fn run_asset_model(ops: Vec<AssetOp>) -> Result<(), TestCaseError> {
         prop_assert_eq!(assets.len(), live.len());
     }
     for (_, id, _, bytes) in &live {
-        prop_assert_eq!(assets.try_get(*id), Some(&bytes[..]));
+        prop_assert_eq!(assets.try_get(*id).ok(), Some(&bytes[..]));
     }
     for id in &released {
-        prop_assert_eq!(assets.try_get(*id), None);
+        prop_assert_eq!(assets.try_get(*id).ok(), None);
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `LevelArena`: values with destructors, unload in reverse order, growth after
 //! load by call site, and a randomized test against a model.
 
-use engine::{ArenaOptions, Growth, LevelArena};
+use engine::{ArenaConfig, Growth, LevelArena};
 use proptest::prelude::*;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -214,12 +214,12 @@ fn a_panicking_destructor_leaks_the_rest_but_resets_the_memory() {
 #[test]
 fn a_failed_allocation_changes_nothing_and_drops_the_value() {
     let log = DropLog::default();
-    let level = LevelArena::with_options(
+    let level = LevelArena::with_config(
         "fixed",
-        ArenaOptions {
+        ArenaConfig {
             initial_capacity: 256,
             growth: Growth::Fixed,
-            ..ArenaOptions::default()
+            ..ArenaConfig::default()
         },
     );
     level.alloc(logged(1, &log));
@@ -372,14 +372,14 @@ struct SiteModel {
 }
 
 /// One level's life: the ops until it unloads (or, for the last one, is dropped).
-fn run_level_model(budget: Option<usize>, levels: Vec<Vec<LevelOp>>) -> Result<(), TestCaseError> {
+fn run_level_model(limit: Option<usize>, levels: Vec<Vec<LevelOp>>) -> Result<(), TestCaseError> {
     let log = DropLog::default();
-    let mut level = LevelArena::with_options(
+    let mut level = LevelArena::with_config(
         "model",
-        ArenaOptions {
+        ArenaConfig {
             initial_capacity: 256,
-            budget_bytes: budget,
-            ..ArenaOptions::default()
+            limit_bytes: limit,
+            ..ArenaConfig::default()
         },
     );
     let mut next_id = 0u64;
@@ -542,9 +542,9 @@ proptest! {
 
     #[test]
     fn level_arena_matches_the_model(
-        budget in prop_oneof![Just(None), Just(Some(1usize << 20))],
+        limit in prop_oneof![Just(None), Just(Some(1usize << 20))],
         levels in prop::collection::vec(prop::collection::vec(level_op(), 0..40), 1..4),
     ) {
-        run_level_model(budget, levels)?;
+        run_level_model(limit, levels)?;
     }
 }

@@ -14,7 +14,7 @@ use crate::scene::build::DrawCmd;
 use crate::scene::level::{Level, LevelGpu};
 use crate::scene::level_format::MeshRecord;
 use engine::ArenaStats;
-use engine::gpu::{GpuUploadRing, GpuUploadRingDescriptor, UploadSlice};
+use engine::gpu::{GpuUploadRing, GpuUploadRingConfig, UploadSlice};
 use gpu::GpuContext;
 use wgpu::util::DeviceExt;
 
@@ -86,7 +86,7 @@ impl Renderer {
         });
         let ring = GpuUploadRing::new(
             device,
-            &GpuUploadRingDescriptor {
+            &GpuUploadRingConfig {
                 label: "gpu upload ring",
                 usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::UNIFORM,
                 frames_in_flight,
@@ -149,13 +149,14 @@ impl Renderer {
         self.frame_index += 1;
         let upload = tracing::info_span!("upload").entered();
         self.ring.begin_frame();
-        let frame_uniforms = self.ring.push_uniform(&frame.uniforms);
+        let frame_uniforms = self.ring.alloc_uniform(&frame.uniforms);
         let stride = self.ring.uniform_stride::<DrawUniforms>();
         let draw_uniforms = (!frame.draw_uniforms.is_empty())
-            .then(|| self.ring.push_strided(frame.draw_uniforms, stride));
+            .then(|| self.ring.alloc_strided(frame.draw_uniforms, stride));
         let instances =
-            (!frame.instances.is_empty()).then(|| self.ring.push_slice(frame.instances, 4));
-        let overlay = (!frame.overlay.is_empty()).then(|| self.ring.push_slice(frame.overlay, 4));
+            (!frame.instances.is_empty()).then(|| self.ring.alloc_slice_copy(frame.instances, 4));
+        let overlay =
+            (!frame.overlay.is_empty()).then(|| self.ring.alloc_slice_copy(frame.overlay, 4));
         drop(upload);
 
         let encode = tracing::info_span!("encode").entered();

@@ -48,16 +48,17 @@ pub enum AllocError {
         /// The fixed capacity in bytes.
         capacity: usize,
     },
-    /// Growing the arena for this request would commit more than its budget.
-    BudgetExceeded {
+    /// Growing the arena for this request would commit more than its limit
+    /// ([`ArenaConfig::limit_bytes`](crate::ArenaConfig::limit_bytes)).
+    LimitExceeded {
         /// Name of the arena.
         arena: Arc<str>,
         /// Requested size in bytes.
         requested: usize,
         /// Bytes the arena holds from the system now.
         committed: usize,
-        /// The budget in bytes.
-        budget: usize,
+        /// The limit in bytes.
+        limit: usize,
     },
     /// The system allocator refused a new chunk. On a 64-bit target a chunk it
     /// places above `isize::MAX` counts as refused too: the arena's fast path relies
@@ -99,14 +100,14 @@ impl fmt::Display for AllocError {
                 f,
                 "arena `{arena}`: {requested} bytes (align {align}) do not fit: {used} of a fixed {capacity} bytes are in use"
             ),
-            AllocError::BudgetExceeded {
+            AllocError::LimitExceeded {
                 arena,
                 requested,
                 committed,
-                budget,
+                limit,
             } => write!(
                 f,
-                "arena `{arena}`: growing for {requested} bytes would exceed its budget of {budget} bytes ({committed} bytes committed)"
+                "arena `{arena}`: growing for {requested} bytes would exceed its limit of {limit} bytes ({committed} bytes committed)"
             ),
             AllocError::OutOfMemory {
                 arena,
@@ -161,9 +162,9 @@ pub enum StackError {
         /// Resets of the arena now.
         arena_resets: u64,
     },
-    /// The arena was already rewound or popped below the mark, so the mark no
-    /// longer names a position in use.
-    MarkAhead {
+    /// The mark is stale: the arena was already rewound or popped below it, so it
+    /// no longer names a position in use.
+    StaleMark {
         /// Offset recorded in the mark.
         mark_offset: usize,
         /// Bytes in use now.
@@ -208,9 +209,9 @@ impl fmt::Display for StackError {
                 f,
                 "the mark was taken after reset {mark_resets}, but the arena has been reset {arena_resets} times since"
             ),
-            StackError::MarkAhead { mark_offset, used } => write!(
+            StackError::StaleMark { mark_offset, used } => write!(
                 f,
-                "the mark at offset {mark_offset} is no longer valid: only {used} bytes are in use"
+                "stale mark: offset {mark_offset} was already freed (only {used} bytes are in use)"
             ),
             StackError::BelowScope {
                 target,

@@ -37,8 +37,7 @@ impl ScopeEntry {
 ///
 /// Why a separate type rather than `&mut Arena`: a body holding the arena itself
 /// could reset it or swap it for another arena, so the exit would have to check for
-/// both (four compares instead of one, about 0.3 ns per scope; see
-/// `engine/BENCHMARKS.md`).
+/// both, four compares instead of one (ARCHITECTURE.md, "Decisions").
 ///
 /// ```
 /// let mut arena = engine::Arena::new("scratch");

@@ -37,6 +37,10 @@ pub struct ArenaStats {
     pub grow_count: u64,
     /// How many times the arena was reset.
     pub reset_count: u64,
-    /// The arena's budget, if it has one.
+    /// The arena's limit, the hard cap on `committed_bytes`, if it has one
+    /// ([`ArenaConfig::limit_bytes`](crate::ArenaConfig::limit_bytes)).
+    pub limit_bytes: Option<usize>,
+    /// The arena's budget, the use it is expected to stay within, if it has one
+    /// ([`ArenaConfig::budget_bytes`](crate::ArenaConfig::budget_bytes)).
     pub budget_bytes: Option<usize>,
 }

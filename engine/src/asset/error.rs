@@ -5,6 +5,7 @@ use crate::AllocError;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Why [`AssetArena::load`](crate::AssetArena::load) (or a typed view) failed. Each
 /// names the file and what is wrong with it, with the byte offset where that
@@ -111,6 +112,14 @@ pub enum AssetError {
         /// Its alignment.
         type_align: usize,
     },
+    /// The handle names no loaded asset of this arena: the asset was released, or
+    /// the handle comes from another asset arena.
+    NotLoaded {
+        /// The asset arena asked.
+        arena: Arc<str>,
+        /// The handle.
+        id: super::AssetId,
+    },
 }
 
 impl fmt::Display for AssetError {
@@ -192,6 +201,10 @@ impl fmt::Display for AssetError {
                 f,
                 "asset {}: a {payload_bytes}-byte payload cannot be viewed as [{type_name}] (size {type_size}, align {type_align})",
                 path.display()
+            ),
+            AssetError::NotLoaded { arena, id } => write!(
+                f,
+                "asset handle {id:?} is not loaded in `{arena}`: it was released (or comes from another asset arena)"
             ),
         }
     }

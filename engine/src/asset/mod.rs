@@ -3,6 +3,7 @@
 
 mod error;
 pub mod format;
+mod load;
 
 pub use error::AssetError;
 pub use format::{
@@ -10,14 +11,10 @@ pub use format::{
     write_asset_file,
 };
 
-use crate::{Arena, ArenaOptions, ArenaStats, Mark, StackError};
-use format::{HeaderProblem, parse_header};
-use std::alloc::Layout;
-use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use crate::{Arena, ArenaConfig, ArenaStats, Mark, StackError};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 /// Serials are unique across all asset arenas, so that a handle of one arena never
 /// resolves in another.
@@ -88,7 +85,7 @@ struct AssetEntry {
 /// assert_eq!(assets.get_pod::<f32>(mesh)?, &positions);
 /// let released = assets.release_to(level_start).unwrap();
 /// assert_eq!(released.assets.len(), 1);
-/// assert!(assets.try_get(mesh).is_none());
+/// assert!(assets.try_get(mesh).is_err());
 /// # std::fs::remove_dir_all(dir).unwrap();
 /// # Ok::<(), engine::AssetError>(())
 /// ```
@@ -111,7 +108,7 @@ impl AssetArena {
     /// ```
     #[must_use]
     pub fn new(name: impl Into<Arc<str>>) -> AssetArena {
-        AssetArena::with_options(name, ArenaOptions::default())
+        AssetArena::with_config(name, ArenaConfig::default())
     }
 
     /// An asset arena that never holds more than `limit_bytes` from the system. An
@@ -124,30 +121,31 @@ impl AssetArena {
     /// ```
     #[must_use]
     pub fn with_limit(name: impl Into<Arc<str>>, limit_bytes: usize) -> AssetArena {
-        AssetArena::with_options(
+        AssetArena::with_config(
             name,
-            ArenaOptions {
-                budget_bytes: Some(limit_bytes),
-                ..ArenaOptions::default()
+            ArenaConfig {
+                limit_bytes: Some(limit_bytes),
+                ..ArenaConfig::default()
             },
         )
     }
 
-    /// An asset arena over an [`Arena`] built with `options`; its budget is the limit.
+    /// An asset arena over an [`Arena`] built with `config`; the arena's limit is the
+    /// asset arena's.
     ///
     /// # Panics
-    /// As [`Arena::with_options`].
+    /// As [`Arena::with_config`].
     ///
     /// ```
-    /// use engine::{ArenaOptions, AssetArena};
-    /// let assets = AssetArena::with_options("assets", ArenaOptions { initial_capacity: 1 << 20, ..Default::default() });
+    /// use engine::{ArenaConfig, AssetArena};
+    /// let assets = AssetArena::with_config("assets", ArenaConfig { initial_capacity: 1 << 20, ..Default::default() });
     /// assert_eq!(assets.stats().committed_bytes, 1 << 20);
     /// ```
     #[must_use]
-    pub fn with_options(name: impl Into<Arc<str>>, options: ArenaOptions) -> AssetArena {
-        let limit_bytes = options.budget_bytes;
+    pub fn with_config(name: impl Into<Arc<str>>, config: ArenaConfig) -> AssetArena {
+        let limit_bytes = config.limit_bytes;
         AssetArena {
-            arena: Arena::with_options(name, options),
+            arena: Arena::with_config(name, config),
             entries: Vec::new(),
             limit_bytes,
         }
@@ -163,206 +161,6 @@ impl AssetArena {
         self.limit_bytes
     }
 
-    /// Reads the asset file at `path` into the arena.
-    ///
-    /// # Errors
-    /// An [`AssetError`] naming the file and the problem: missing or unreadable,
-    /// header too short, wrong magic or version, payload truncated or followed by
-    /// extra bytes, checksum mismatch (corrupt), larger than the limit. The arena
-    /// and every asset loaded before are unchanged.
-    ///
-    /// ```
-    /// use engine::{AssetArena, AssetError};
-    /// let path = std::env::temp_dir().join(format!("doc-bad-{}.asset", std::process::id()));
-    /// std::fs::write(&path, b"not an asset file at all").unwrap();
-    /// let mut assets = AssetArena::new("assets");
-    /// assert!(matches!(assets.load(&path), Err(AssetError::BadMagic { .. })));
-    /// assert_eq!(assets.stats().used_bytes, 0);
-    /// # std::fs::remove_file(path).unwrap();
-    /// ```
-    pub fn load(&mut self, path: impl AsRef<Path>) -> Result<AssetId, AssetError> {
-        let path = path.as_ref();
-        let io_error = |source| AssetError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut file = File::open(path).map_err(io_error)?;
-        let metadata = file.metadata().map_err(io_error)?;
-        if metadata.is_dir() {
-            return Err(io_error(io::ErrorKind::IsADirectory.into()));
-        }
-        let file_bytes = metadata.len();
-        let mut header = [0u8; ASSET_HEADER_BYTES];
-        if file_bytes < ASSET_HEADER_BYTES as u64 {
-            return Err(AssetError::HeaderTruncated {
-                path: path.to_path_buf(),
-                file_bytes,
-            });
-        }
-        file.read_exact(&mut header).map_err(io_error)?;
-        let header = parse_header(&header).map_err(|problem| match problem {
-            HeaderProblem::Magic(found) => AssetError::BadMagic {
-                path: path.to_path_buf(),
-                found,
-            },
-            HeaderProblem::Version(found) => AssetError::UnsupportedVersion {
-                path: path.to_path_buf(),
-                found,
-            },
-            HeaderProblem::Reserved(found) => AssetError::ReservedNotZero {
-                path: path.to_path_buf(),
-                found,
-            },
-        })?;
-        let present = file_bytes - ASSET_HEADER_BYTES as u64;
-        if let Some(limit_bytes) = self.limit_bytes
-            && header.payload_len > limit_bytes as u64
-        {
-            return Err(AssetError::TooLarge {
-                path: path.to_path_buf(),
-                payload_bytes: header.payload_len,
-                limit_bytes,
-            });
-        }
-        if present < header.payload_len {
-            return Err(AssetError::PayloadTruncated {
-                path: path.to_path_buf(),
-                declared: header.payload_len,
-                found: present,
-            });
-        }
-        if present > header.payload_len {
-            return Err(AssetError::TrailingBytes {
-                path: path.to_path_buf(),
-                offset: ASSET_HEADER_BYTES as u64 + header.payload_len,
-                extra: present - header.payload_len,
-            });
-        }
-        let len = usize::try_from(header.payload_len).map_err(|_| AssetError::TooLarge {
-            path: path.to_path_buf(),
-            payload_bytes: header.payload_len,
-            limit_bytes: usize::MAX,
-        })?;
-        let read_error = |source: io::Error| {
-            // The file shrank after the size check.
-            if source.kind() == io::ErrorKind::UnexpectedEof {
-                AssetError::PayloadTruncated {
-                    path: path.to_path_buf(),
-                    declared: header.payload_len,
-                    found: present.min(header.payload_len.saturating_sub(1)),
-                }
-            } else {
-                io_error(source)
-            }
-        };
-        let mismatch = |actual| AssetError::ChecksumMismatch {
-            path: path.to_path_buf(),
-            expected: header.checksum,
-            actual,
-        };
-        // Check the payload before touching the arena, so that a corrupt file leaves
-        // it exactly as it was (no allocation, no growth).
-        let actual = checksum_of(&mut file, header.payload_len).map_err(read_error)?;
-        if actual != header.checksum {
-            return Err(mismatch(actual));
-        }
-        file.seek(SeekFrom::Start(ASSET_HEADER_BYTES as u64))
-            .map_err(io_error)?;
-        let mark = self.arena.mark();
-        let payload = self.alloc_payload(path, len)?;
-        if let Err(source) = file.read_exact(payload) {
-            self.arena.rewind(mark);
-            return Err(read_error(source));
-        }
-        // Checked again: the file may have changed since the first pass.
-        let actual = crc32fast::hash(payload);
-        if actual != header.checksum {
-            self.arena.rewind(mark);
-            return Err(mismatch(actual));
-        }
-        let start = payload.as_ptr();
-        Ok(self.push_entry(Arc::from(path), header.kind, start, len))
-    }
-
-    /// Copies `payload` into the arena as an asset named `name` (for assets made at
-    /// run time).
-    ///
-    /// # Errors
-    /// [`AssetError::TooLarge`] or [`AssetError::Alloc`]; the arena is unchanged.
-    ///
-    /// ```
-    /// use engine::{AssetArena, AssetKind};
-    /// let mut assets = AssetArena::new("assets");
-    /// let id = assets.insert("generated/noise", AssetKind::TEXTURE, &[7; 64]).unwrap();
-    /// assert_eq!(assets.get(id).len(), 64);
-    /// assert_eq!(assets.path(id).to_str(), Some("generated/noise"));
-    /// ```
-    pub fn insert(
-        &mut self,
-        name: impl AsRef<Path>,
-        kind: AssetKind,
-        payload: &[u8],
-    ) -> Result<AssetId, AssetError> {
-        let name = name.as_ref();
-        if let Some(limit_bytes) = self.limit_bytes
-            && payload.len() > limit_bytes
-        {
-            return Err(AssetError::TooLarge {
-                path: name.to_path_buf(),
-                payload_bytes: payload.len() as u64,
-                limit_bytes,
-            });
-        }
-        let copy = self.alloc_payload(name, payload.len())?;
-        copy.copy_from_slice(payload);
-        let start = copy.as_ptr();
-        Ok(self.push_entry(Arc::from(name), kind, start, payload.len()))
-    }
-
-    /// Room for a payload, zeroed (so it can be read into as `&mut [u8]`).
-    #[allow(clippy::mut_from_ref)] // fresh memory from the arena
-    fn alloc_payload(&self, path: &Path, len: usize) -> Result<&mut [u8], AssetError> {
-        let layout = Layout::from_size_align(len, ASSET_PAYLOAD_ALIGN).map_err(|_| {
-            AssetError::TooLarge {
-                path: path.to_path_buf(),
-                payload_bytes: len as u64,
-                limit_bytes: isize::MAX as usize,
-            }
-        })?;
-        let start = self
-            .arena
-            .try_alloc_layout(layout)
-            .map_err(|source| AssetError::Alloc {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        // SAFETY: `len` fresh bytes from the arena, zeroed before the slice is made,
-        // borrowed for the lifetime of `&self`.
-        unsafe {
-            start.as_ptr().write_bytes(0, len);
-            Ok(std::slice::from_raw_parts_mut(start.as_ptr(), len))
-        }
-    }
-
-    fn push_entry(
-        &mut self,
-        path: Arc<Path>,
-        kind: AssetKind,
-        start: *const u8,
-        len: usize,
-    ) -> AssetId {
-        let serial = NEXT_ASSET_SERIAL.fetch_add(1, Ordering::Relaxed);
-        let index = u32::try_from(self.entries.len()).expect("fewer than 2^32 assets are loaded");
-        self.entries.push(AssetEntry {
-            serial,
-            path,
-            kind,
-            start,
-            len,
-        });
-        AssetId { index, serial }
-    }
-
     fn entry(&self, id: AssetId) -> Option<&AssetEntry> {
         self.entries
             .get(id.index as usize)
@@ -373,8 +171,11 @@ impl AssetArena {
     fn live_entry(&self, id: AssetId) -> &AssetEntry {
         self.entry(id).unwrap_or_else(|| {
             panic!(
-                "asset handle {id:?} is not loaded in `{}`: it was released (or comes from another asset arena)",
-                self.arena.name()
+                "{}",
+                AssetError::NotLoaded {
+                    arena: self.arena.name_arc(),
+                    id,
+                }
             )
         })
     }
@@ -399,21 +200,28 @@ impl AssetArena {
         unsafe { std::slice::from_raw_parts(entry.start, entry.len) }
     }
 
-    /// The bytes of an asset, or `None` if it was released.
+    /// Fallible [`get`](AssetArena::get): the bytes of an asset.
+    ///
+    /// # Errors
+    /// [`AssetError::NotLoaded`] if the asset was released, or the handle belongs to
+    /// another asset arena.
     ///
     /// ```
-    /// let mut assets = engine::AssetArena::new("a");
+    /// use engine::{AssetArena, AssetError, AssetKind};
+    /// let mut assets = AssetArena::new("a");
     /// let mark = assets.mark();
-    /// let id = assets.insert("x", engine::AssetKind::RAW, b"abc").unwrap();
+    /// let id = assets.insert("x", AssetKind::RAW, b"abc").unwrap();
+    /// assert_eq!(assets.try_get(id).unwrap(), b"abc");
     /// assets.release_to(mark).unwrap();
-    /// assert_eq!(assets.try_get(id), None);
+    /// assert!(matches!(assets.try_get(id), Err(AssetError::NotLoaded { .. })));
     /// ```
-    #[must_use]
-    pub fn try_get(&self, id: AssetId) -> Option<&[u8]> {
-        self.entry(id).map(|entry| {
-            // SAFETY: as in `get`.
-            unsafe { std::slice::from_raw_parts(entry.start, entry.len) }
-        })
+    pub fn try_get(&self, id: AssetId) -> Result<&[u8], AssetError> {
+        let entry = self.entry(id).ok_or_else(|| AssetError::NotLoaded {
+            arena: self.arena.name_arc(),
+            id,
+        })?;
+        // SAFETY: as in `get`.
+        Ok(unsafe { std::slice::from_raw_parts(entry.start, entry.len) })
     }
 
     /// The payload viewed as a slice of plain-old-data `T`.
@@ -524,7 +332,7 @@ impl AssetArena {
     /// back. Their handles stop resolving.
     ///
     /// # Errors
-    /// A [`StackError`] if `mark` belongs to another arena or is no longer valid
+    /// A [`StackError`] if `mark` belongs to another arena or is stale
     /// (the arena was already released below it); nothing is released then.
     ///
     /// ```
@@ -546,7 +354,7 @@ impl AssetArena {
             || (mark.asset_count > 0
                 && self.entries[mark.asset_count - 1].serial != mark.last_serial);
         if stale {
-            return Err(StackError::MarkAhead {
+            return Err(StackError::StaleMark {
                 mark_offset: mark.arena.offset(),
                 used,
             });
@@ -595,20 +403,4 @@ impl std::fmt::Debug for AssetArena {
             .field("limit_bytes", &self.limit_bytes)
             .finish()
     }
-}
-
-/// CRC-32 of the next `len` bytes of `file`, read through a small stack buffer.
-fn checksum_of(file: &mut File, len: u64) -> io::Result<u32> {
-    let mut hasher = crc32fast::Hasher::new();
-    let mut buffer = [0u8; 16 * 1024];
-    let mut left = len;
-    while left > 0 {
-        let chunk = buffer
-            .len()
-            .min(usize::try_from(left).unwrap_or(usize::MAX));
-        file.read_exact(&mut buffer[..chunk])?;
-        hasher.update(&buffer[..chunk]);
-        left -= chunk as u64;
-    }
-    Ok(hasher.finalize())
 }

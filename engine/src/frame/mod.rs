@@ -9,7 +9,21 @@ pub use config::FrameConfig;
 pub use handoff::FrameSlice;
 pub use stats::{FrameStats, Overflow};
 
-use crate::Arena;
+/// What an arena of [`FrameArenas`] is for, from
+/// [`FrameArenas::labeled_arenas`].
+///
+/// ```
+/// assert_ne!(engine::FrameArenaRole::Buffer, engine::FrameArenaRole::Worker);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FrameArenaRole {
+    /// One of the two frame buffers that frames allocate from in turn.
+    Buffer,
+    /// A worker thread's arena, reset every frame.
+    Worker,
+}
+
+use crate::{Arena, ArenaConfig};
 use std::fmt;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -93,17 +107,24 @@ impl FrameArenas {
     /// ```
     #[must_use]
     pub fn new(config: FrameConfig) -> FrameArenas {
-        let buffer = |suffix: &str| {
-            Arena::with_capacity(
-                format!("{}.{suffix}", config.name),
-                config.budget_bytes.max(1),
+        // Each arena starts with its budget committed and carries it, so that its
+        // stats (and the telemetry that reads them) report overflow against it.
+        let arena = |name: String, budget_bytes: usize| {
+            Arena::with_config(
+                name,
+                ArenaConfig {
+                    initial_capacity: budget_bytes.max(1),
+                    budget_bytes: Some(budget_bytes),
+                    ..ArenaConfig::default()
+                },
             )
         };
+        let buffer = |suffix: &str| arena(format!("{}.{suffix}", config.name), config.budget_bytes);
         let workers = (0..config.worker_count)
             .map(|index| {
-                Arena::with_capacity(
+                arena(
                     format!("{}.worker{index}", config.name),
-                    config.worker_budget_bytes.max(1),
+                    config.worker_budget_bytes,
                 )
             })
             .collect();
@@ -269,7 +290,9 @@ impl FrameArenas {
         &self.buffers[(frame_index % 2) as usize]
     }
 
-    /// Both frame buffers and then the workers, for reporting.
+    /// Both frame buffers and then the workers, for reporting. Each arena's stats
+    /// carry its budget ([`ArenaStats::budget_bytes`](crate::ArenaStats::budget_bytes));
+    /// [`labeled_arenas`](FrameArenas::labeled_arenas) says which is which.
     ///
     /// ```
     /// let frames = engine::FrameArenas::new(engine::FrameConfig { worker_count: 3, ..Default::default() });
@@ -277,6 +300,26 @@ impl FrameArenas {
     /// ```
     pub fn arenas(&self) -> impl Iterator<Item = &Arena> {
         self.buffers.iter().chain(&self.workers)
+    }
+
+    /// Every arena with its role: the two frame buffers, then the workers.
+    ///
+    /// ```
+    /// use engine::{FrameArenaRole, FrameArenas, FrameConfig};
+    /// let frames = FrameArenas::new(FrameConfig { worker_count: 2, ..Default::default() });
+    /// let roles: Vec<_> = frames.labeled_arenas().map(|(role, _)| role).collect();
+    /// assert_eq!(roles, [FrameArenaRole::Buffer, FrameArenaRole::Buffer, FrameArenaRole::Worker, FrameArenaRole::Worker]);
+    /// ```
+    pub fn labeled_arenas(&self) -> impl Iterator<Item = (FrameArenaRole, &Arena)> {
+        let buffers = self
+            .buffers
+            .iter()
+            .map(|arena| (FrameArenaRole::Buffer, arena));
+        let workers = self
+            .workers
+            .iter()
+            .map(|arena| (FrameArenaRole::Worker, arena));
+        buffers.chain(workers)
     }
 
     fn frame_stats(&self, frame_index: u64) -> FrameStats {

@@ -7,6 +7,10 @@
 //! [`stats`](GpuUploadRing::stats) are an [`ArenaStats`](crate::ArenaStats), so the
 //! ring shows up in the same telemetry as the CPU arenas.
 
+mod config;
 mod upload_ring;
+mod upload_slice;
 
-pub use upload_ring::{GpuUploadRing, GpuUploadRingDescriptor, UploadSlice};
+pub use config::GpuUploadRingConfig;
+pub use upload_ring::GpuUploadRing;
+pub use upload_slice::UploadSlice;

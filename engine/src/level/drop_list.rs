@@ -42,13 +42,16 @@ impl DropList {
         self.len.get()
     }
 
-    /// Moves `value` into `arena` and records its destructor (if it has one).
-    pub(crate) fn alloc<T>(&self, arena: &Arena, value: T) -> Result<NonNull<T>, AllocError> {
-        let mut value = Some(value);
+    /// Builds `make()` in `arena` and records its destructor (if it has one).
+    pub(crate) fn alloc_with<T>(
+        &self,
+        arena: &Arena,
+        make: impl FnOnce() -> T,
+    ) -> Result<NonNull<T>, AllocError> {
+        let mut make = Some(make);
         let slice = self.alloc_slice_with(arena, 1, |_| {
-            value
-                .take()
-                .expect("invariant: a one-element slice is filled once")
+            make.take()
+                .expect("invariant: a one-element slice is filled once")()
         })?;
         Ok(slice.cast())
     }

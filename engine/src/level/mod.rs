@@ -6,7 +6,8 @@ mod growth;
 
 pub use growth::{GrowthReport, GrowthSite};
 
-use crate::{AllocError, Arena, ArenaOptions, ArenaStats};
+use crate::arena::allocation_family;
+use crate::{AllocError, Arena, ArenaConfig, ArenaStats};
 use drop_list::DropList;
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -81,7 +82,7 @@ impl LevelArena {
     /// ```
     #[must_use]
     pub fn new(name: impl Into<Arc<str>>) -> LevelArena {
-        LevelArena::with_options(name, ArenaOptions::default())
+        LevelArena::with_config(name, ArenaConfig::default())
     }
 
     /// A level arena whose first chunk of `bytes` is allocated now.
@@ -95,29 +96,29 @@ impl LevelArena {
     /// ```
     #[must_use]
     pub fn with_capacity(name: impl Into<Arc<str>>, bytes: usize) -> LevelArena {
-        LevelArena::with_options(
+        LevelArena::with_config(
             name,
-            ArenaOptions {
+            ArenaConfig {
                 initial_capacity: bytes,
-                ..ArenaOptions::default()
+                ..ArenaConfig::default()
             },
         )
     }
 
-    /// A level arena over an [`Arena`] built with `options` (a budget, say).
+    /// A level arena over an [`Arena`] built with `config` (a limit, say).
     ///
     /// # Panics
-    /// As [`Arena::with_options`].
+    /// As [`Arena::with_config`].
     ///
     /// ```
-    /// use engine::{ArenaOptions, LevelArena};
-    /// let level = LevelArena::with_options("l", ArenaOptions { budget_bytes: Some(1 << 16), ..Default::default() });
+    /// use engine::{ArenaConfig, LevelArena};
+    /// let level = LevelArena::with_config("l", ArenaConfig { limit_bytes: Some(1 << 16), ..Default::default() });
     /// assert!(level.try_alloc([0u8; 1 << 17]).is_err());
     /// ```
     #[must_use]
-    pub fn with_options(name: impl Into<Arc<str>>, options: ArenaOptions) -> LevelArena {
+    pub fn with_config(name: impl Into<Arc<str>>, config: ArenaConfig) -> LevelArena {
         LevelArena {
-            arena: Arena::with_options(name, options),
+            arena: Arena::with_config(name, config),
             drops: DropList::new(),
             sealed_at: Cell::new(None),
             growth: RefCell::new(Vec::new()),
@@ -147,157 +148,6 @@ impl LevelArena {
     #[must_use]
     pub fn arena(&self) -> &Arena {
         &self.arena
-    }
-
-    /// Moves `value` into the level. If `T` needs `Drop`, its destructor runs at
-    /// [`unload`](LevelArena::unload). `T: 'static` because the destructor may run
-    /// long after any borrow it could hold; `T: Send` because the level may unload
-    /// on another thread.
-    ///
-    /// # Panics
-    /// If the arena cannot grow (a budget, or out of memory).
-    ///
-    /// ```
-    /// let level = engine::LevelArena::new("l");
-    /// let name = level.alloc(String::from("boss"));
-    /// name.push_str(" room");
-    /// assert_eq!(name, "boss room");
-    /// ```
-    #[track_caller]
-    #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
-    pub fn alloc<T: Send + 'static>(&self, value: T) -> &mut T {
-        match self.try_alloc(value) {
-            Ok(value) => value,
-            Err(error) => panic!("{error}"),
-        }
-    }
-
-    /// Fallible [`alloc`](LevelArena::alloc).
-    ///
-    /// # Errors
-    /// When the arena cannot hold the value; the arena is unchanged and `value` is
-    /// dropped.
-    ///
-    /// ```
-    /// use engine::{ArenaOptions, Growth, LevelArena};
-    /// let level = LevelArena::with_options("l", ArenaOptions { initial_capacity: 64, growth: Growth::Fixed, ..Default::default() });
-    /// assert!(level.try_alloc([0u8; 128]).is_err());
-    /// assert_eq!(level.stats().used_bytes, 0);
-    /// ```
-    #[track_caller]
-    #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
-    pub fn try_alloc<T: Send + 'static>(&self, value: T) -> Result<&mut T, AllocError> {
-        let before = self.arena.offset();
-        let slot = self.drops.alloc(&self.arena, value)?;
-        self.note_growth(Location::caller(), before);
-        // SAFETY: `slot` is a fresh, initialized value in the arena, borrowed for the
-        // lifetime of `&self`; `unload` and `drop` need `&mut self` / ownership.
-        Ok(unsafe { &mut *slot.as_ptr() })
-    }
-
-    /// A slice of `len` values, element `i` being `fill(i)`; destructors (if any)
-    /// run at unload.
-    ///
-    /// # Panics
-    /// If the size overflows or the arena cannot grow. If `fill` panics, the values
-    /// made so far are leaked.
-    ///
-    /// ```
-    /// let level = engine::LevelArena::new("l");
-    /// let names = level.alloc_slice_fill_with(3, |i| format!("enemy-{i}"));
-    /// assert_eq!(names[2], "enemy-2");
-    /// ```
-    #[track_caller]
-    #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
-    pub fn alloc_slice_fill_with<T: Send + 'static>(
-        &self,
-        len: usize,
-        fill: impl FnMut(usize) -> T,
-    ) -> &mut [T] {
-        match self.try_alloc_slice_fill_with(len, fill) {
-            Ok(slice) => slice,
-            Err(error) => panic!("{error}"),
-        }
-    }
-
-    /// Fallible [`alloc_slice_fill_with`](LevelArena::alloc_slice_fill_with); `fill`
-    /// is not called on failure.
-    ///
-    /// # Errors
-    /// [`AllocError::SizeOverflow`] or a failure to grow; the arena is unchanged.
-    ///
-    /// ```
-    /// let level = engine::LevelArena::new("l");
-    /// assert!(level.try_alloc_slice_fill_with(usize::MAX, |_| 0u64).is_err());
-    /// ```
-    #[track_caller]
-    #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
-    pub fn try_alloc_slice_fill_with<T: Send + 'static>(
-        &self,
-        len: usize,
-        fill: impl FnMut(usize) -> T,
-    ) -> Result<&mut [T], AllocError> {
-        let before = self.arena.offset();
-        let slice = self.drops.alloc_slice_with(&self.arena, len, fill)?;
-        self.note_growth(Location::caller(), before);
-        // SAFETY: fresh, initialized values in the arena, borrowed for `&self`.
-        Ok(unsafe { &mut *slice.as_ptr() })
-    }
-
-    /// Copies `src` into the level (meshes, indices, plain data).
-    ///
-    /// # Panics
-    /// If the arena cannot grow.
-    ///
-    /// ```
-    /// let level = engine::LevelArena::new("l");
-    /// assert_eq!(level.alloc_slice_copy(&[1u16, 2, 3]), &[1, 2, 3]);
-    /// ```
-    #[track_caller]
-    #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
-    pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &mut [T] {
-        match self.try_alloc_slice_copy(src) {
-            Ok(slice) => slice,
-            Err(error) => panic!("{error}"),
-        }
-    }
-
-    /// Fallible [`alloc_slice_copy`](LevelArena::alloc_slice_copy).
-    ///
-    /// # Errors
-    /// When the arena cannot hold the copy; the arena is unchanged.
-    ///
-    /// ```
-    /// let level = engine::LevelArena::with_options("l", engine::ArenaOptions {
-    ///     initial_capacity: 8, growth: engine::Growth::Fixed, ..Default::default()
-    /// });
-    /// assert!(level.try_alloc_slice_copy(&[0u64; 2]).is_err());
-    /// ```
-    #[track_caller]
-    #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
-    pub fn try_alloc_slice_copy<T: Copy>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
-        let before = self.arena.offset();
-        let slice = self.arena.try_alloc_slice_copy(src)?;
-        self.note_growth(Location::caller(), before);
-        Ok(slice)
-    }
-
-    /// Copies a string into the level.
-    ///
-    /// # Panics
-    /// If the arena cannot grow.
-    ///
-    /// ```
-    /// let level = engine::LevelArena::new("l");
-    /// assert_eq!(level.alloc_str("spawn-point"), "spawn-point");
-    /// ```
-    #[track_caller]
-    #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
-    pub fn alloc_str(&self, src: &str) -> &mut str {
-        let before = self.arena.offset();
-        let text = self.arena.alloc_str(src);
-        self.note_growth(Location::caller(), before);
-        text
     }
 
     /// Marks the end of loading. Allocations after this are growth-after-load,
@@ -445,6 +295,80 @@ impl LevelArena {
                 allocations: 1,
             }),
         }
+    }
+}
+
+allocation_family! {
+    type: LevelArena,
+    bound: [Send + 'static],
+    new: "engine::LevelArena::new(\"level\")",
+    fixed_16_bytes: "engine::LevelArena::with_config(\"level\", engine::ArenaConfig { initial_capacity: 16, growth: engine::Growth::Fixed, ..Default::default() })",
+    destructors: "Values that need `Drop` are welcome: their destructors run, newest first, when the level [unloads](LevelArena::unload) or is dropped. `T: 'static` because a destructor may run long after any borrow it could hold; `T: Send` because the level may unload on another thread.",
+}
+
+// The primitives of the level's allocation family. Each records in the drop list
+// what needs `Drop`, and after `seal` adds its bytes to its call site's growth.
+impl LevelArena {
+    #[track_caller]
+    fn family_place<T: Send + 'static>(&self, make: impl FnOnce() -> T) -> &mut T {
+        match self.family_try_place(make) {
+            Ok(value) => value,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    #[track_caller]
+    fn family_try_place<T: Send + 'static>(
+        &self,
+        make: impl FnOnce() -> T,
+    ) -> Result<&mut T, AllocError> {
+        let before = self.arena.offset();
+        let slot = self.drops.alloc_with(&self.arena, make)?;
+        self.note_growth(Location::caller(), before);
+        // SAFETY: `slot` is a fresh, initialized value in the arena, borrowed for the
+        // lifetime of `&self`; `unload` and `drop` need `&mut self` / ownership.
+        Ok(unsafe { &mut *slot.as_ptr() })
+    }
+
+    #[track_caller]
+    fn family_place_slice<T: Send + 'static>(
+        &self,
+        len: usize,
+        fill: impl FnMut(usize) -> T,
+    ) -> &mut [T] {
+        match self.family_try_place_slice(len, fill) {
+            Ok(slice) => slice,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    #[track_caller]
+    fn family_try_place_slice<T: Send + 'static>(
+        &self,
+        len: usize,
+        fill: impl FnMut(usize) -> T,
+    ) -> Result<&mut [T], AllocError> {
+        let before = self.arena.offset();
+        let slice = self.drops.alloc_slice_with(&self.arena, len, fill)?;
+        self.note_growth(Location::caller(), before);
+        // SAFETY: fresh, initialized values in the arena, borrowed for `&self`.
+        Ok(unsafe { &mut *slice.as_ptr() })
+    }
+
+    #[track_caller]
+    fn family_copy_slice<T: Copy>(&self, src: &[T]) -> &mut [T] {
+        match self.family_try_copy_slice(src) {
+            Ok(slice) => slice,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    #[track_caller]
+    fn family_try_copy_slice<T: Copy>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
+        let before = self.arena.offset();
+        let slice = self.arena.try_alloc_slice_copy(src)?;
+        self.note_growth(Location::caller(), before);
+        Ok(slice)
     }
 }
 

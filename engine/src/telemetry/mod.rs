@@ -17,7 +17,7 @@
 //! - Growth and overflow each send a Tracy message.
 //! - Per-allocation mode, for short debugging sessions: after
 //!   [`track_allocations(true)`](track_allocations), every allocation of an arena
-//!   built with [`ArenaOptions::debug_blocks`](crate::ArenaOptions::debug_blocks) is
+//!   built with [`ArenaConfig::debug_blocks`](crate::ArenaConfig::debug_blocks) is
 //!   reported in a second pool, `<name> allocations`; rewinds and pops free what
 //!   they give back, a reset discards that pool.
 //!
@@ -56,7 +56,7 @@ pub(crate) mod tracy;
 
 pub use report::{ArenaKind, ArenaReport, MemoryReport};
 
-use crate::{Arena, ArenaStats, FrameArenas};
+use crate::{Arena, ArenaStats, FrameArenaRole, FrameArenas};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -229,6 +229,7 @@ impl Telemetry {
     ///     chunk_count: 3,
     ///     grow_count: 3,
     ///     reset_count: 9,
+    ///     limit_bytes: None,
     ///     budget_bytes: None,
     /// };
     /// let buffers = (1..=3).map(|id| (id, 1024)); // three 1 KiB buffers, ids as addresses
@@ -276,6 +277,7 @@ impl Telemetry {
         entry.overflow_bytes = overflow_bytes;
         entry.reset_count = stats.reset_count;
         entry.budget_bytes = stats.budget_bytes;
+        entry.limit_bytes = stats.limit_bytes;
         #[cfg(feature = "tracy")]
         self.tracy
             .record(&mut state.pool, stats, entry, chunk_spans);
@@ -303,24 +305,20 @@ impl Telemetry {
         if !self.enabled {
             return;
         }
-        let config = frames.config();
-        for (position, arena) in frames.arenas().enumerate() {
-            // `arenas()` lists the two frame buffers first, then the workers.
-            let (kind, budget_bytes) = if position < 2 {
-                (ArenaKind::Frame, config.budget_bytes)
-            } else {
-                (ArenaKind::Worker, config.worker_budget_bytes)
+        for (role, arena) in frames.labeled_arenas() {
+            let kind = match role {
+                FrameArenaRole::Buffer => ArenaKind::Frame,
+                FrameArenaRole::Worker => ArenaKind::Worker,
             };
-            let mut stats = arena.stats();
-            // A frame buffer's budget is the frame's, not a growth limit of the arena.
-            stats.budget_bytes = Some(budget_bytes);
+            let stats = arena.stats();
             let index = self.state_index(&stats.name);
             let known = &self.arenas[index];
+            // The buffer not in use this frame keeps the last frame's bytes: its
+            // overflow was reported when it was reset into.
             let reset_this_frame = !known.recorded || known.reset_count != stats.reset_count;
-            let overflow_bytes = if reset_this_frame {
-                stats.used_bytes.saturating_sub(budget_bytes)
-            } else {
-                0
+            let overflow_bytes = match stats.budget_bytes {
+                Some(budget) if reset_this_frame => stats.used_bytes.saturating_sub(budget),
+                _ => 0,
             };
             self.record_at(index, kind, &stats, overflow_bytes, arena.chunk_spans());
         }
@@ -472,14 +470,14 @@ pub fn wait_for_profiler(timeout: Duration) -> bool {
 
 /// Turns Tracy's per-allocation mode on or off (off at start; no effect without the
 /// `tracy` feature): every allocation of an arena built with
-/// [`ArenaOptions::debug_blocks`](crate::ArenaOptions::debug_blocks) is then reported
+/// [`ArenaConfig::debug_blocks`](crate::ArenaConfig::debug_blocks) is then reported
 /// in a pool `<name> allocations`. Each report costs a lock and a Tracy event (a few
 /// hundred nanoseconds while a profiler is connected): for short debugging sessions.
 ///
 /// ```
-/// use engine::{Arena, ArenaOptions};
+/// use engine::{Arena, ArenaConfig};
 /// engine::telemetry::track_allocations(true);
-/// let mut arena = Arena::with_options("debugged", ArenaOptions { debug_blocks: true, ..Default::default() });
+/// let mut arena = Arena::with_config("debugged", ArenaConfig { debug_blocks: true, ..Default::default() });
 /// arena.alloc(1u64); // reported while a profiler is connected
 /// arena.reset(); // the `debugged allocations` pool is discarded
 /// engine::telemetry::track_allocations(false);

@@ -90,10 +90,14 @@ pub struct ArenaReport {
     pub overflow_bytes: usize,
     /// How many times the arena was reset, in all.
     pub reset_count: u64,
-    /// The arena's budget, if it has one; for frame buffers and workers recorded by
-    /// [`record_frames`](crate::Telemetry::record_frames), the per-frame budget of
-    /// their [`FrameConfig`](crate::FrameConfig).
+    /// The arena's budget, the use it is expected to stay within, if it has one
+    /// ([`ArenaStats::budget_bytes`](crate::ArenaStats::budget_bytes)); for frame
+    /// buffers and workers, the per-frame budget of their
+    /// [`FrameConfig`](crate::FrameConfig).
     pub budget_bytes: Option<usize>,
+    /// The arena's limit, the hard cap on its committed bytes, if it has one
+    /// ([`ArenaStats::limit_bytes`](crate::ArenaStats::limit_bytes)).
+    pub limit_bytes: Option<usize>,
 }
 
 /// Every arena's [`ArenaReport`] for one frame, from [`Telemetry::report`](crate::Telemetry::report).
@@ -141,7 +145,7 @@ impl Eq for MemoryReport {}
 impl MemoryReport {
     /// The header line of [`write_csv`](MemoryReport::write_csv)'s rows, without a
     /// line break.
-    pub const CSV_HEADER: &'static str = "frame_index,kind,name,used_bytes,committed_bytes,high_water_bytes,allocation_count,grow_events,overflow_bytes,reset_count,budget_bytes";
+    pub const CSV_HEADER: &'static str = "frame_index,kind,name,used_bytes,committed_bytes,high_water_bytes,allocation_count,grow_events,overflow_bytes,reset_count,budget_bytes,limit_bytes";
 
     /// The frame recorded.
     ///
@@ -186,6 +190,7 @@ impl MemoryReport {
                 overflow_bytes: 0,
                 reset_count: 0,
                 budget_bytes: None,
+                limit_bytes: None,
             });
         }
         let entry = &mut self.entries[self.len];
@@ -233,7 +238,8 @@ impl MemoryReport {
 
     /// Writes one CSV row per arena (columns as in
     /// [`CSV_HEADER`](MemoryReport::CSV_HEADER), no header). A name that holds a
-    /// comma, quote or line break is quoted; an absent budget is an empty field.
+    /// comma, quote or line break is quoted; an absent budget or limit is an empty
+    /// field.
     /// Formats straight into `out`: no allocation of its own.
     ///
     /// # Errors
@@ -242,7 +248,7 @@ impl MemoryReport {
     /// ```
     /// use engine::{Arena, ArenaKind, MemoryReport, Telemetry};
     ///
-    /// let arena = Arena::with_budget("level, main", 1 << 20);
+    /// let arena = Arena::with_limit("level, main", 1 << 20);
     /// arena.alloc(0u64);
     /// let mut telemetry = Telemetry::new();
     /// telemetry.begin_frame(3);
@@ -251,9 +257,9 @@ impl MemoryReport {
     /// telemetry.report().write_csv(&mut csv).unwrap();
     /// assert_eq!(
     ///     String::from_utf8(csv).unwrap(),
-    ///     "3,level,\"level, main\",8,4096,8,1,0,0,0,1048576\n",
+    ///     "3,level,\"level, main\",8,4096,8,1,0,0,0,,1048576\n",
     /// );
-    /// assert_eq!(MemoryReport::CSV_HEADER.split(',').count(), 11);
+    /// assert_eq!(MemoryReport::CSV_HEADER.split(',').count(), 12);
     /// ```
     pub fn write_csv(&self, out: &mut impl io::Write) -> io::Result<()> {
         for arena in self.arenas() {
@@ -272,6 +278,10 @@ impl MemoryReport {
             )?;
             if let Some(budget) = arena.budget_bytes {
                 write!(out, "{budget}")?;
+            }
+            out.write_all(b",")?;
+            if let Some(limit) = arena.limit_bytes {
+                write!(out, "{limit}")?;
             }
             out.write_all(b"\n")?;
         }

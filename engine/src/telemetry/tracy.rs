@@ -11,7 +11,7 @@
 //! before).
 
 use super::ArenaReport;
-use crate::ArenaStats;
+use crate::{ArenaStats, BlockObserver, BlockTicket};
 use std::ffi::{CStr, CString};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -269,25 +269,42 @@ static TRACK_ALLOCATIONS: AtomicBool = AtomicBool::new(false);
 static ANY_TRACKED: AtomicBool = AtomicBool::new(false);
 
 pub(crate) fn set_track_allocations(on: bool) {
+    if on {
+        // Refused only if the game registered its own observer first; then that one
+        // keeps the events, and Tracy's per-allocation pools stay empty.
+        crate::set_block_observer(&TRACY_BLOCKS);
+    }
     TRACK_ALLOCATIONS.store(on, Ordering::Release);
 }
 
-/// How a debug-mode block was reported, kept with the block to free it later.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct BlockReport {
-    address: usize,
-    /// Epoch in which the allocation was sent (0: not sent).
-    epoch: u64,
+/// The observer of debug-mode blocks that reports them to Tracy. A block's
+/// [`BlockTicket`] carries its address and the connection epoch it was sent in (0
+/// if it was not sent), so that it is freed only in the connection that saw it.
+struct TracyBlocks;
+
+static TRACY_BLOCKS: TracyBlocks = TracyBlocks;
+
+impl BlockObserver for TracyBlocks {
+    fn allocated(&self, arena: &str, address: usize, size: usize) -> BlockTicket {
+        block_allocated(arena, address, size)
+    }
+
+    fn freed(&self, arena: &str, ticket: BlockTicket) {
+        block_freed(arena, ticket);
+    }
+
+    fn discarded(&self, arena: &str) {
+        blocks_discarded(arena);
+    }
 }
 
-/// A debug-mode arena allocated `size` bytes at `address`.
-pub(crate) fn block_allocated(arena: &str, address: usize, size: usize) -> BlockReport {
+fn block_allocated(arena: &str, address: usize, size: usize) -> BlockTicket {
     // A zero-sized block may share its address with the next one: not sent.
     if size == 0 || !TRACK_ALLOCATIONS.load(Ordering::Acquire) {
-        return BlockReport::default();
+        return BlockTicket::default();
     }
     let Some(epoch) = connection_epoch() else {
-        return BlockReport::default();
+        return BlockTicket::default();
     };
     let names = names_for(arena);
     names.allocations_epoch.store(epoch, Ordering::Release);
@@ -297,12 +314,15 @@ pub(crate) fn block_allocated(arena: &str, address: usize, size: usize) -> Block
     unsafe {
         sys::___tracy_emit_memory_alloc_named(address as *const _, size, names.allocations.as_ptr())
     };
-    BlockReport { address, epoch }
+    BlockTicket {
+        address,
+        tag: epoch,
+    }
 }
 
 /// A debug-mode arena gave back a block (rewind or pop).
-pub(crate) fn block_freed(arena: &str, block: BlockReport) {
-    if block.epoch == 0 || connection_epoch() != Some(block.epoch) {
+fn block_freed(arena: &str, block: BlockTicket) {
+    if block.tag == 0 || connection_epoch() != Some(block.tag) {
         return;
     }
     if let Some(names) = find_names(arena) {
@@ -318,7 +338,7 @@ pub(crate) fn block_freed(arena: &str, block: BlockReport) {
 }
 
 /// A debug-mode arena was reset or dropped: all its blocks are gone.
-pub(crate) fn blocks_discarded(arena: &str) {
+fn blocks_discarded(arena: &str) {
     if !ANY_TRACKED.load(Ordering::Acquire) {
         return;
     }

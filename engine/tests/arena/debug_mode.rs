@@ -1,7 +1,7 @@
-//! Debug mode (`ArenaOptions::debug_blocks`): checked pops and poisoned frees.
+//! Debug mode (`ArenaConfig::debug_blocks`): checked pops and poisoned frees.
 
 use crate::debug_arena;
-use engine::{Arena, ArenaOptions, POISON_BYTE, StackError};
+use engine::{Arena, ArenaConfig, POISON_BYTE, StackError};
 use std::alloc::Layout;
 
 /// Reads `len` bytes at `ptr` one by one with volatile loads, so the compiler cannot
@@ -102,12 +102,12 @@ fn popped_bytes_are_poisoned() {
 
 #[test]
 fn rewound_bytes_are_poisoned_across_chunks() {
-    let mut arena = Arena::with_options(
+    let mut arena = Arena::with_config(
         "debug",
-        ArenaOptions {
+        ArenaConfig {
             initial_capacity: 64,
             debug_blocks: true,
-            ..ArenaOptions::default()
+            ..ArenaConfig::default()
         },
     );
     let kept = arena.alloc_slice_fill_copy(8, 0x11u8).as_ptr();
@@ -138,12 +138,12 @@ fn scope_poisons_what_it_frees() {
 
 #[test]
 fn reset_poisons_everything() {
-    let mut arena = Arena::with_options(
+    let mut arena = Arena::with_config(
         "debug",
-        ArenaOptions {
+        ArenaConfig {
             initial_capacity: 4096,
             debug_blocks: true,
-            ..ArenaOptions::default()
+            ..ArenaConfig::default()
         },
     );
     let a = arena.alloc_slice_fill_copy(100, 0x44u8).as_ptr();
@@ -218,7 +218,7 @@ fn zero_sized_allocations_do_not_break_the_block_record() {
 }
 
 #[test]
-fn debug_mode_is_reported_in_the_options() {
-    assert!(debug_arena("debug").options().debug_blocks);
-    assert!(!Arena::new("plain").options().debug_blocks);
+fn debug_mode_is_reported_in_the_config() {
+    assert!(debug_arena("debug").config().debug_blocks);
+    assert!(!Arena::new("plain").config().debug_blocks);
 }

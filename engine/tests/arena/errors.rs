@@ -138,17 +138,17 @@ fn capacity_exceeded() {
 }
 
 #[test]
-fn budget_exceeded() {
+fn limit_exceeded() {
     assert_fails_cleanly(
-        &Arena::with_budget("errors", 5000),
+        &Arena::with_limit("errors", 5000),
         |arena| arena.try_alloc_slice_fill_copy(4096, 0u8).unwrap_err(),
         |err| {
             matches!(
                 err,
-                AllocError::BudgetExceeded {
+                AllocError::LimitExceeded {
                     requested: 4096,
                     committed: 4096,
-                    budget: 5000,
+                    limit: 5000,
                     ..
                 }
             )
@@ -229,7 +229,7 @@ fn failed_allocations_in_debug_mode_change_nothing() {
 
 #[test]
 fn failures_in_a_fresh_arena_take_no_memory() {
-    let arena = Arena::with_budget("errors", 100);
+    let arena = Arena::with_limit("errors", 100);
     assert!(arena.try_push(1000).is_err());
     assert!(arena.try_alloc_slice_fill_copy(usize::MAX, 0u16).is_err());
     let stats = arena.stats();

@@ -1,6 +1,6 @@
 //! Fixed-capacity arenas never grow.
 
-use engine::{AllocError, Arena, ArenaOptions, Growth};
+use engine::{AllocError, Arena, ArenaConfig, Growth};
 
 #[test]
 fn a_fixed_arena_fills_up_exactly() {
@@ -63,12 +63,12 @@ fn a_fixed_arena_is_reusable_after_reset_and_rewind() {
 
 #[test]
 fn with_options_fixed_matches_with_fixed_capacity() {
-    let arena = Arena::with_options(
+    let arena = Arena::with_config(
         "fixed",
-        ArenaOptions {
+        ArenaConfig {
             initial_capacity: 128,
             growth: Growth::Fixed,
-            ..ArenaOptions::default()
+            ..ArenaConfig::default()
         },
     );
     assert!(arena.try_push(128).is_ok());

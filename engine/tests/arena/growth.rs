@@ -1,6 +1,6 @@
 //! Growth: lazy first chunk, then chunks at least twice the size of the last.
 
-use engine::{Arena, ArenaOptions, DEFAULT_FIRST_CHUNK_BYTES};
+use engine::{Arena, ArenaConfig, DEFAULT_FIRST_CHUNK_BYTES};
 
 /// The capacity of each chunk, in order, observed through `committed_bytes` as the
 /// arena grows under a stream of 100-byte allocations.
@@ -91,7 +91,7 @@ fn growth_across_chunks_leaves_the_offset_counting_only_used_bytes() {
 
 #[test]
 fn options_initial_capacity_zero_defers_the_first_chunk() {
-    let arena = Arena::with_options("growth", ArenaOptions::default());
+    let arena = Arena::with_config("growth", ArenaConfig::default());
     assert_eq!(arena.stats().committed_bytes, 0);
     arena.push(10_000);
     // The first chunk is the default size or the request, whichever is bigger.

@@ -7,12 +7,12 @@
 mod alignment;
 mod alloc;
 mod allocator_api;
-mod budget;
 mod debug_mode;
 mod drops;
 mod errors;
 mod fixed_capacity;
 mod growth;
+mod limit;
 mod mark_rewind;
 mod model;
 mod push_pop;
@@ -23,7 +23,7 @@ mod stats;
 mod strings;
 mod threads;
 
-use engine::{Arena, ArenaOptions};
+use engine::{Arena, ArenaConfig};
 
 /// Read by AddressSanitizer's runtime at start-up (when the tests are built with
 /// `-Zsanitizer=address`; otherwise nothing calls it): let an allocation the
@@ -34,13 +34,13 @@ pub extern "C" fn __asan_default_options() -> *const std::ffi::c_char {
     c"allocator_may_return_null=1".as_ptr()
 }
 
-/// An arena in debug mode ([`ArenaOptions::debug_blocks`]).
+/// An arena in debug mode ([`ArenaConfig::debug_blocks`]).
 pub fn debug_arena(name: &str) -> Arena {
-    Arena::with_options(
+    Arena::with_config(
         name,
-        ArenaOptions {
+        ArenaConfig {
             debug_blocks: true,
-            ..ArenaOptions::default()
+            ..ArenaConfig::default()
         },
     )
 }

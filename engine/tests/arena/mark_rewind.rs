@@ -119,7 +119,7 @@ fn a_mark_above_the_offset_after_rewinding_below_it_is_refused() {
         let before = arena.stats();
         assert_eq!(
             arena.try_rewind(high),
-            Err(StackError::MarkAhead {
+            Err(StackError::StaleMark {
                 mark_offset: 8,
                 used: 0
             })
@@ -136,7 +136,7 @@ fn a_mark_above_the_offset_after_a_pop_is_refused() {
     arena.pop(16);
     assert!(matches!(
         arena.try_rewind(mark),
-        Err(StackError::MarkAhead {
+        Err(StackError::StaleMark {
             mark_offset: 16,
             used: 0
         })
@@ -164,8 +164,8 @@ fn rewind_panics_on_a_mark_from_before_reset() {
 }
 
 #[test]
-#[should_panic(expected = "the mark at offset 24 is no longer valid: only 0 bytes are in use")]
-fn rewind_panics_on_a_mark_ahead() {
+#[should_panic(expected = "stale mark: offset 24 was already freed (only 0 bytes are in use)")]
+fn rewind_panics_on_a_stale_mark() {
     let mut arena = Arena::new("marks");
     let low = arena.mark();
     arena.push(24);

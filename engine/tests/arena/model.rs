@@ -10,7 +10,7 @@
 
 use bytemuck::Pod;
 use engine::{
-    AllocError, Arena, ArenaOptions, ArenaStats, Growth, Mark, POISON_BYTE, PUSH_ALIGN, Scope,
+    AllocError, Arena, ArenaConfig, ArenaStats, Growth, Mark, POISON_BYTE, PUSH_ALIGN, Scope,
     StackError,
 };
 use proptest::prelude::*;
@@ -43,35 +43,35 @@ enum Kind {
     Debug { initial_capacity: usize },
     /// A fixed capacity: allocations may fail with `CapacityExceeded`.
     Fixed { capacity: usize, debug: bool },
-    /// A budget: growth may fail with `BudgetExceeded`.
-    Budget(usize),
+    /// A limit: growth may fail with `LimitExceeded`.
+    Limit(usize),
 }
 
 impl Kind {
     fn build(self) -> Arena {
         let options = match self {
-            Kind::Default => ArenaOptions::default(),
-            Kind::SmallFirstChunk(bytes) => ArenaOptions {
+            Kind::Default => ArenaConfig::default(),
+            Kind::SmallFirstChunk(bytes) => ArenaConfig {
                 initial_capacity: bytes,
-                ..ArenaOptions::default()
+                ..ArenaConfig::default()
             },
-            Kind::Debug { initial_capacity } => ArenaOptions {
+            Kind::Debug { initial_capacity } => ArenaConfig {
                 initial_capacity,
                 debug_blocks: true,
-                ..ArenaOptions::default()
+                ..ArenaConfig::default()
             },
-            Kind::Fixed { capacity, debug } => ArenaOptions {
+            Kind::Fixed { capacity, debug } => ArenaConfig {
                 initial_capacity: capacity,
                 growth: Growth::Fixed,
                 debug_blocks: debug,
-                ..ArenaOptions::default()
+                ..ArenaConfig::default()
             },
-            Kind::Budget(bytes) => ArenaOptions {
-                budget_bytes: Some(bytes),
-                ..ArenaOptions::default()
+            Kind::Limit(bytes) => ArenaConfig {
+                limit_bytes: Some(bytes),
+                ..ArenaConfig::default()
             },
         };
-        Arena::with_options("model", options)
+        Arena::with_config("model", options)
     }
 
     fn debug(self) -> bool {
@@ -83,7 +83,7 @@ impl Kind {
     fn may_fail_with(self, err: &AllocError) -> bool {
         match self {
             Kind::Fixed { .. } => matches!(err, AllocError::CapacityExceeded { .. }),
-            Kind::Budget(_) => matches!(err, AllocError::BudgetExceeded { .. }),
+            Kind::Limit(_) => matches!(err, AllocError::LimitExceeded { .. }),
             _ => false,
         }
     }
@@ -308,7 +308,7 @@ impl Model {
             | Kind::Fixed {
                 capacity: bytes, ..
             } => bytes > 0,
-            Kind::Default | Kind::Budget(_) => false,
+            Kind::Default | Kind::Limit(_) => false,
         };
         Model {
             kind,
@@ -618,7 +618,7 @@ impl Model {
                 arena_resets: self.resets,
             }
         } else if stale.mark.offset() > offset {
-            StackError::MarkAhead {
+            StackError::StaleMark {
                 mark_offset: stale.mark.offset(),
                 used: offset,
             }
@@ -767,7 +767,7 @@ impl Model {
                 assert_eq!(stats.committed_bytes, capacity);
                 assert!(stats.chunk_count <= 1);
             }
-            Kind::Budget(budget) => assert!(stats.committed_bytes <= budget, "{stats:?}"),
+            Kind::Limit(limit) => assert!(stats.committed_bytes <= limit, "{stats:?}"),
             _ => {}
         }
         if let Some(last) = self.live.last() {
@@ -837,7 +837,7 @@ proptest! {
     fn bounded_arenas_match_the_model(
         kind in prop_oneof![
             (0usize..=4096).prop_map(|capacity| Kind::Fixed { capacity, debug: false }),
-            (256usize..=8192).prop_map(Kind::Budget),
+            (256usize..=8192).prop_map(Kind::Limit),
         ],
         ops in ops(),
     ) {

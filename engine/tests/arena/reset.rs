@@ -143,8 +143,8 @@ fn reset_of_an_empty_arena() {
 }
 
 #[test]
-fn consolidation_respects_the_budget() {
-    let mut arena = Arena::with_budget("reset", 20_000);
+fn consolidation_respects_the_limit() {
+    let mut arena = Arena::with_limit("reset", 20_000);
     for _ in 0..4 {
         arena.alloc_slice_fill_copy(3000, 0u8);
     }

@@ -16,6 +16,7 @@ fn a_new_arena_reports_nothing_in_use() {
             chunk_count: 0,
             grow_count: 0,
             reset_count: 0,
+            limit_bytes: None,
             budget_bytes: None,
         }
     );
@@ -106,9 +107,9 @@ fn committed_chunk_and_grow_counts_follow_the_chunks() {
 }
 
 #[test]
-fn budget_is_reported() {
+fn limit_is_reported() {
     assert_eq!(
-        Arena::with_budget("stats", 1234).stats().budget_bytes,
+        Arena::with_limit("stats", 1234).stats().limit_bytes,
         Some(1234)
     );
 }

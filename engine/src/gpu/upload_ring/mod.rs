@@ -1,5 +1,9 @@
-//! [`GpuUploadRing`]: a frame arena for the bytes a frame uploads to the GPU.
+//! [`GpuUploadRing`]: a frame arena for the bytes a frame uploads to the GPU. Its
+//! allocation calls are in `alloc.rs`.
 
+mod alloc;
+
+use super::{GpuUploadRingConfig, UploadSlice};
 use crate::ArenaStats;
 use std::fmt;
 use std::sync::Arc;
@@ -17,118 +21,6 @@ const CHUNK_GRANULE: u64 = 256;
 
 /// Every ring gets ids from one counter, so an id names one GPU buffer for good.
 static NEXT_BUFFER_ID: AtomicU64 = AtomicU64::new(1);
-
-/// How to build a [`GpuUploadRing`].
-///
-/// ```
-/// let desc = engine::gpu::GpuUploadRingDescriptor {
-///     label: "frame uploads",
-///     usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::UNIFORM,
-///     frames_in_flight: 3,
-///     initial_bytes_per_frame: 1 << 20,
-///     budget_bytes: Some(64 << 20),
-/// };
-/// assert_eq!(desc.frames_in_flight, 3);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GpuUploadRingDescriptor<'a> {
-    /// The ring's name, in its stats and on its GPU buffers (debuggers show it).
-    pub label: &'a str,
-    /// How the frame's data is used on the GPU (`VERTEX`, `UNIFORM`, `STORAGE`,
-    /// `INDEX`, `INDIRECT`). `COPY_DST` is added by the ring.
-    pub usage: wgpu::BufferUsages,
-    /// Regions in the ring: how many frames the CPU may record while the GPU still
-    /// works on older ones. `begin_frame` waits for the GPU when all are busy.
-    /// At least 1; 2 or 3 is usual.
-    pub frames_in_flight: usize,
-    /// Bytes each region starts with. A frame that needs more grows its region
-    /// (see [`GpuUploadRing`]), so this is a starting guess, not a limit.
-    pub initial_bytes_per_frame: u64,
-    /// A budget reported in [`stats`](GpuUploadRing::stats) for telemetry. The ring
-    /// does not refuse to grow past it (a frame must be drawn); compare
-    /// `committed_bytes` with it to flag the overrun.
-    pub budget_bytes: Option<usize>,
-}
-
-impl Default for GpuUploadRingDescriptor<'_> {
-    fn default() -> Self {
-        GpuUploadRingDescriptor {
-            label: "gpu upload ring",
-            usage: wgpu::BufferUsages::VERTEX
-                | wgpu::BufferUsages::INDEX
-                | wgpu::BufferUsages::UNIFORM
-                | wgpu::BufferUsages::STORAGE,
-            frames_in_flight: 2,
-            initial_bytes_per_frame: 256 * 1024,
-            budget_bytes: None,
-        }
-    }
-}
-
-/// Where an allocation from a [`GpuUploadRing`] lives on the GPU: a range of one of
-/// the ring's buffers, valid for the frame it was allocated in.
-///
-/// Cloning it clones a `wgpu::Buffer` handle (a reference count, no heap
-/// allocation).
-#[derive(Debug, Clone)]
-pub struct UploadSlice {
-    buffer: wgpu::Buffer,
-    buffer_id: u64,
-    offset: wgpu::BufferAddress,
-    size: wgpu::BufferAddress,
-}
-
-impl UploadSlice {
-    /// The GPU buffer that holds the data (usable with the ring's usage flags).
-    #[inline]
-    #[must_use]
-    pub fn buffer(&self) -> &wgpu::Buffer {
-        &self.buffer
-    }
-
-    /// A number that names [`buffer`](UploadSlice::buffer) for as long as the
-    /// process runs. It changes only when the ring grows or replaces a buffer, so
-    /// it is a cheap key for caching bind groups that point into the ring.
-    #[inline]
-    #[must_use]
-    pub fn buffer_id(&self) -> u64 {
-        self.buffer_id
-    }
-
-    /// Byte offset of the data in the buffer; a multiple of the alignment asked for.
-    #[inline]
-    #[must_use]
-    pub fn offset(&self) -> wgpu::BufferAddress {
-        self.offset
-    }
-
-    /// Size of the data in bytes, as asked for (no padding).
-    #[inline]
-    #[must_use]
-    pub fn size(&self) -> wgpu::BufferAddress {
-        self.size
-    }
-
-    /// The offset as a dynamic offset for `set_bind_group`.
-    ///
-    /// # Panics
-    /// If the offset does not fit a `u32` (a ring region over 4 GiB).
-    #[inline]
-    #[must_use]
-    pub fn dynamic_offset(&self) -> u32 {
-        u32::try_from(self.offset).expect("upload ring offset exceeds u32")
-    }
-
-    /// The data as a buffer slice, e.g. for `set_vertex_buffer`.
-    ///
-    /// # Panics
-    /// If the allocation is empty (wgpu has no empty buffer slices).
-    #[inline]
-    #[must_use]
-    pub fn slice(&self) -> wgpu::BufferSlice<'_> {
-        self.buffer.slice(self.offset..self.offset + self.size)
-    }
-}
 
 /// One staging buffer (CPU writes) and the GPU buffer it is copied into.
 #[derive(Debug)]
@@ -166,9 +58,9 @@ struct Region {
 /// 1. [`begin_frame`](GpuUploadRing::begin_frame) moves to the next region. If the
 ///    GPU still reads it, this waits (`device.poll`) until that frame's work is
 ///    done: this is where a CPU that runs ahead of the GPU is throttled.
-/// 2. [`push_slice`](GpuUploadRing::push_slice),
-///    [`push_uniform`](GpuUploadRing::push_uniform),
-///    [`push_strided`](GpuUploadRing::push_strided) or
+/// 2. [`alloc_slice_copy`](GpuUploadRing::alloc_slice_copy),
+///    [`alloc_uniform`](GpuUploadRing::alloc_uniform),
+///    [`alloc_strided`](GpuUploadRing::alloc_strided) or
 ///    [`write_with`](GpuUploadRing::write_with) copy bytes straight into mapped
 ///    staging memory and return an [`UploadSlice`] (buffer + offset) to bind.
 /// 3. [`finish_frame`](GpuUploadRing::finish_frame) unmaps the region and records
@@ -190,7 +82,7 @@ struct Region {
 /// # Alignment
 /// Offsets are aligned to what is asked for and at least to
 /// `wgpu::COPY_BUFFER_ALIGNMENT` (4 bytes, which also satisfies
-/// `wgpu::VERTEX_ALIGNMENT`). [`push_uniform`](GpuUploadRing::push_uniform) uses
+/// `wgpu::VERTEX_ALIGNMENT`). [`alloc_uniform`](GpuUploadRing::alloc_uniform) uses
 /// the device's `min_uniform_buffer_offset_alignment` so the slice can be bound
 /// with a dynamic offset; [`storage_alignment`](GpuUploadRing::storage_alignment)
 /// gives the storage one.
@@ -198,9 +90,9 @@ struct Region {
 /// # Example
 /// ```no_run
 /// # async fn frame(device: wgpu::Device, queue: wgpu::Queue, view: wgpu::TextureView) {
-/// use engine::gpu::{GpuUploadRing, GpuUploadRingDescriptor};
+/// use engine::gpu::{GpuUploadRing, GpuUploadRingConfig};
 ///
-/// let mut ring = GpuUploadRing::new(&device, &GpuUploadRingDescriptor {
+/// let mut ring = GpuUploadRing::new(&device, &GpuUploadRingConfig {
 ///     label: "frame uploads",
 ///     usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::UNIFORM,
 ///     ..Default::default()
@@ -209,7 +101,7 @@ struct Region {
 /// // Every frame:
 /// ring.begin_frame();
 /// let instances: &[[f32; 4]] = &[[0.0, 0.0, 1.0, 1.0]; 100];
-/// let instance_slice = ring.push_slice(instances, 16);
+/// let instance_slice = ring.alloc_slice_copy(instances, 16);
 /// let mut encoder = device.create_command_encoder(&Default::default());
 /// ring.finish_frame(&mut encoder); // the upload copies go first
 /// {
@@ -274,28 +166,28 @@ impl GpuUploadRing {
     /// # Panics
     /// If `frames_in_flight` is 0.
     #[must_use]
-    pub fn new(device: &wgpu::Device, desc: &GpuUploadRingDescriptor<'_>) -> GpuUploadRing {
+    pub fn new(device: &wgpu::Device, config: &GpuUploadRingConfig<'_>) -> GpuUploadRing {
         assert!(
-            desc.frames_in_flight > 0,
+            config.frames_in_flight > 0,
             "a GpuUploadRing needs at least one region"
         );
         let limits = device.limits();
-        let initial = desc
+        let initial = config
             .initial_bytes_per_frame
             .max(1)
             .next_multiple_of(CHUNK_GRANULE);
         let mut ring = GpuUploadRing {
-            name: Arc::from(desc.label),
+            name: Arc::from(config.label),
             device: device.clone(),
-            usage: desc.usage | wgpu::BufferUsages::COPY_DST,
-            regions: Vec::with_capacity(desc.frames_in_flight),
+            usage: config.usage | wgpu::BufferUsages::COPY_DST,
+            regions: Vec::with_capacity(config.frames_in_flight),
             // The first begin_frame moves to region 0.
-            current: desc.frames_in_flight - 1,
+            current: config.frames_in_flight - 1,
             frame_open: false,
             region_target_bytes: initial,
             uniform_alignment: u64::from(limits.min_uniform_buffer_offset_alignment),
             storage_alignment: u64::from(limits.min_storage_buffer_offset_alignment),
-            budget_bytes: desc.budget_bytes,
+            budget_bytes: config.budget_bytes,
             used_bytes: 0,
             high_water_bytes: 0,
             allocation_count: 0,
@@ -303,7 +195,7 @@ impl GpuUploadRing {
             frame_count: 0,
             gpu_wait_count: 0,
         };
-        for _ in 0..desc.frames_in_flight {
+        for _ in 0..config.frames_in_flight {
             let mut chunks = Vec::with_capacity(4);
             chunks.push(ring.create_chunk(initial));
             ring.regions.push(Region {
@@ -314,7 +206,7 @@ impl GpuUploadRing {
         ring
     }
 
-    /// The ring's name (its descriptor's `label`).
+    /// The ring's name (its config's `label`).
     #[inline]
     #[must_use]
     pub fn name(&self) -> &str {
@@ -329,7 +221,7 @@ impl GpuUploadRing {
     }
 
     /// The device's `min_uniform_buffer_offset_alignment` (256 on most GPUs):
-    /// what [`push_uniform`](GpuUploadRing::push_uniform) aligns to.
+    /// what [`alloc_uniform`](GpuUploadRing::alloc_uniform) aligns to.
     #[inline]
     #[must_use]
     pub fn uniform_alignment(&self) -> u64 {
@@ -346,7 +238,7 @@ impl GpuUploadRing {
     /// The distance between consecutive `T`s that are bound one at a time with a
     /// dynamic offset: `size_of::<T>()` rounded up to the
     /// [uniform alignment](GpuUploadRing::uniform_alignment). Pass it to
-    /// [`push_strided`](GpuUploadRing::push_strided).
+    /// [`alloc_strided`](GpuUploadRing::alloc_strided).
     #[inline]
     #[must_use]
     pub fn uniform_stride<T>(&self) -> u64 {
@@ -381,7 +273,7 @@ impl GpuUploadRing {
     /// - `chunk_count`: staging/GPU buffer pairs held, over all regions.
     /// - `grow_count`: buffer pairs created after construction (growth).
     /// - `reset_count`: frames begun.
-    /// - `budget_bytes`: from the descriptor; reported, not enforced.
+    /// - `budget_bytes`: from the config; reported, not enforced.
     ///
     /// Never allocates (the name is a reference-counted `Arc<str>`).
     #[must_use]
@@ -402,6 +294,7 @@ impl GpuUploadRing {
             chunk_count,
             grow_count: self.grow_count,
             reset_count: self.frame_count,
+            limit_bytes: None,
             budget_bytes: self.budget_bytes,
         }
     }
@@ -497,136 +390,6 @@ impl GpuUploadRing {
         self.frame_open = true;
     }
 
-    /// Allocates `size` bytes at an offset aligned to `align` (a power of two;
-    /// at least 4 is used) without writing them; fill them with
-    /// [`write_with`](GpuUploadRing::write_with) instead if you can.
-    ///
-    /// # Panics
-    /// If no frame is open ([`begin_frame`](GpuUploadRing::begin_frame) first) or
-    /// `align` is not a power of two.
-    pub fn alloc(&mut self, size: u64, align: u64) -> UploadSlice {
-        let (chunk_index, offset) = self.alloc_in_chunk(size, align);
-        let chunk = &self.regions[self.current].chunks[chunk_index];
-        UploadSlice {
-            buffer: chunk.buffer.clone(),
-            buffer_id: chunk.buffer_id,
-            offset,
-            size,
-        }
-    }
-
-    /// Allocates `size` bytes aligned to `align` and lets `fill` write them
-    /// straight into the mapped staging memory (write-only: reading it back may
-    /// be slow or return garbage).
-    ///
-    /// # Panics
-    /// As [`alloc`](GpuUploadRing::alloc); also if `size` is 0.
-    ///
-    /// ```no_run
-    /// # fn f(ring: &mut engine::gpu::GpuUploadRing) {
-    /// let slice = ring.write_with(64, 16, |mut bytes| bytes.fill(0));
-    /// assert_eq!(slice.size(), 64);
-    /// # }
-    /// ```
-    pub fn write_with(
-        &mut self,
-        size: u64,
-        align: u64,
-        fill: impl FnOnce(wgpu::WriteOnly<'_, [u8]>),
-    ) -> UploadSlice {
-        assert!(size > 0, "GpuUploadRing::write_with of 0 bytes");
-        let (chunk_index, offset) = self.alloc_in_chunk(size, align);
-        let chunk = &mut self.regions[self.current].chunks[chunk_index];
-        let start = to_usize(offset);
-        let view = chunk
-            .view
-            .as_mut()
-            .expect("upload ring chunk is mapped while its frame is open");
-        fill(view.slice(start..start + to_usize(size)));
-        UploadSlice {
-            buffer: chunk.buffer.clone(),
-            buffer_id: chunk.buffer_id,
-            offset,
-            size,
-        }
-    }
-
-    /// Copies `data` into the ring at an offset aligned to `align` (at least 4 and
-    /// `align_of::<T>()`). An empty `data` allocates 4 bytes so the slice can
-    /// still be bound.
-    ///
-    /// # Panics
-    /// As [`alloc`](GpuUploadRing::alloc).
-    ///
-    /// ```no_run
-    /// # fn f(ring: &mut engine::gpu::GpuUploadRing) {
-    /// let positions = [[0.0f32, 1.0], [1.0, 0.0]];
-    /// let slice = ring.push_slice(&positions, 8);
-    /// assert_eq!(slice.size(), 16);
-    /// # }
-    /// ```
-    pub fn push_slice<T: bytemuck::NoUninit>(&mut self, data: &[T], align: u64) -> UploadSlice {
-        let bytes: &[u8] = bytemuck::cast_slice(data);
-        let align = align.max(align_of::<T>() as u64);
-        if bytes.is_empty() {
-            return self.write_with(4, align, |mut out| out.fill(0));
-        }
-        self.write_with(bytes.len() as u64, align, |mut out| {
-            out.copy_from_slice(bytes)
-        })
-    }
-
-    /// Copies one value aligned to the device's uniform alignment, ready to bind
-    /// with [`UploadSlice::dynamic_offset`].
-    ///
-    /// # Panics
-    /// As [`alloc`](GpuUploadRing::alloc); also for a zero-sized `T`.
-    pub fn push_uniform<T: bytemuck::NoUninit>(&mut self, value: &T) -> UploadSlice {
-        let bytes = bytemuck::bytes_of(value);
-        let align = self.uniform_alignment;
-        self.write_with(bytes.len() as u64, align, |mut out| {
-            out.copy_from_slice(bytes)
-        })
-    }
-
-    /// Copies `items` one per `stride` bytes (e.g.
-    /// [`uniform_stride::<T>()`](GpuUploadRing::uniform_stride)), so item `i` can
-    /// be bound with the dynamic offset `slice.dynamic_offset() + i * stride`.
-    /// The slice starts at the uniform alignment; the padding between items is
-    /// left unwritten.
-    ///
-    /// # Panics
-    /// As [`alloc`](GpuUploadRing::alloc); also if `items` is empty or `stride` is
-    /// smaller than `size_of::<T>()`.
-    ///
-    /// ```no_run
-    /// # fn f(ring: &mut engine::gpu::GpuUploadRing) {
-    /// let per_draw = [[1.0f32; 4], [0.5; 4], [0.0; 4]];
-    /// let stride = ring.uniform_stride::<[f32; 4]>();
-    /// let slice = ring.push_strided(&per_draw, stride);
-    /// let offset_of_draw_2 = slice.dynamic_offset() + 2 * stride as u32;
-    /// # let _ = offset_of_draw_2;
-    /// # }
-    /// ```
-    pub fn push_strided<T: bytemuck::NoUninit>(&mut self, items: &[T], stride: u64) -> UploadSlice {
-        let item_size = size_of::<T>();
-        assert!(!items.is_empty(), "GpuUploadRing::push_strided of no items");
-        assert!(
-            stride >= item_size as u64,
-            "stride {stride} is smaller than the item ({item_size} bytes)"
-        );
-        let stride = to_usize(stride);
-        let size = (items.len() - 1) * stride + item_size;
-        let align = self.uniform_alignment;
-        self.write_with(size as u64, align, |mut out| {
-            for (index, item) in items.iter().enumerate() {
-                let start = index * stride;
-                out.slice(start..start + item_size)
-                    .copy_from_slice(bytemuck::bytes_of(item));
-            }
-        })
-    }
-
     /// Ends the frame's writes: unmaps the region and records into `encoder` the
     /// copies from staging memory to the GPU buffers (one per chunk used). Call it
     /// before recording the passes that read the frame's slices, on the encoder
@@ -672,40 +435,6 @@ impl GpuUploadRing {
             }
         }
         region.submission = Some(submission);
-    }
-
-    /// Finds room for `size` bytes in the current region, growing it if needed.
-    fn alloc_in_chunk(&mut self, size: u64, align: u64) -> (usize, u64) {
-        assert!(
-            self.frame_open,
-            "GpuUploadRing allocation outside begin_frame/finish_frame"
-        );
-        assert!(
-            align.is_power_of_two(),
-            "alignment {align} is not a power of two"
-        );
-        let align = align.max(wgpu::COPY_BUFFER_ALIGNMENT);
-        let chunks = &self.regions[self.current].chunks;
-        let last = chunks.len() - 1;
-        let last_capacity = chunks[last].capacity;
-        let offset = chunks[last].used.next_multiple_of(align);
-        let (chunk_index, offset) = if offset + size <= last_capacity {
-            (last, offset)
-        } else {
-            let capacity = (last_capacity * 2).max(size.next_multiple_of(CHUNK_GRANULE));
-            let mut chunk = self.create_chunk(capacity);
-            chunk.view = chunk.staging.slice(..).get_mapped_range_mut().ok();
-            self.grow_count += 1;
-            let chunks = &mut self.regions[self.current].chunks;
-            chunks.push(chunk);
-            (chunks.len() - 1, 0)
-        };
-        let chunk = &mut self.regions[self.current].chunks[chunk_index];
-        let before = chunk.used;
-        chunk.used = offset + size;
-        self.used_bytes += chunk.used - before;
-        self.allocation_count += 1;
-        (chunk_index, offset)
     }
 
     /// A staging/GPU buffer pair of `capacity` bytes, the staging one mapped.

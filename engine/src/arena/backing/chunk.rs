@@ -3,6 +3,7 @@
 //! This is the only place that calls `std::alloc`. Everything above it sees a chunk
 //! as a start pointer, a capacity and the logical offset at which it begins.
 
+use crate::arena::bump;
 use std::alloc::{self, Layout};
 use std::ptr::NonNull;
 
@@ -35,7 +36,9 @@ impl Chunk {
         // SAFETY: `layout` has a non-zero size (asserted above, and every caller
         // asks for at least one byte).
         let start = NonNull::new(unsafe { alloc::alloc(layout) })?;
-        if cfg!(target_pointer_width = "64") && !ends_in_low_half(start.as_ptr().addr(), capacity) {
+        if cfg!(target_pointer_width = "64")
+            && !bump::ends_in_low_half(start.as_ptr().addr(), capacity)
+        {
             // SAFETY: `start` was allocated just above with this `layout`.
             unsafe { alloc::dealloc(start.as_ptr(), layout) };
             return None;
@@ -59,27 +62,11 @@ impl Chunk {
         self.capacity
     }
 
-    /// Bytes of padding needed before an allocation aligned to `align` at `addr`.
-    pub(crate) fn padding_for(addr: usize, align: usize) -> usize {
-        addr.wrapping_neg() & (align - 1)
-    }
-
     /// Whether an allocation of `size` bytes aligned to `align` fits in this chunk
     /// when it is empty.
     pub(crate) fn fits_when_empty(&self, size: usize, align: usize) -> bool {
-        let padding = Self::padding_for(self.start.as_ptr().addr(), align);
-        padding
-            .checked_add(size)
-            .is_some_and(|needed| needed <= self.capacity)
+        bump::fits_when_empty(self.start.as_ptr().addr(), self.capacity, size, align)
     }
-}
-
-/// Whether `capacity` bytes from `start` end at or below `isize::MAX`: the address
-/// one past their last byte, which the arena's `limit` holds, is at most that.
-fn ends_in_low_half(start: usize, capacity: usize) -> bool {
-    start
-        .checked_add(capacity)
-        .is_some_and(|end| end <= isize::MAX as usize)
 }
 
 impl Drop for Chunk {
@@ -92,20 +79,5 @@ impl Drop for Chunk {
                 Layout::from_size_align_unchecked(self.capacity, CHUNK_ALIGN),
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_memory_ending_at_or_below_isize_max_is_in_the_low_half() {
-        let top = isize::MAX as usize;
-        assert!(ends_in_low_half(0x1000, 0x1000));
-        assert!(ends_in_low_half(top - 64, 64)); // one past its last byte is `top`
-        assert!(!ends_in_low_half(top - 64, 65));
-        assert!(!ends_in_low_half(top + 1, 64));
-        assert!(!ends_in_low_half(usize::MAX - 63, 64)); // end wraps to 0
     }
 }

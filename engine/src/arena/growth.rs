@@ -1,0 +1,184 @@
+//! The allocation slow path: what happens when the current chunk is full. It takes a
+//! spare chunk left by a rewind or a new one from the backing, sized by
+//! [`bump::next_chunk_capacity`], and keeps the steady-state fields that let
+//! `reset` and scope exits take their one-compare fast paths.
+
+use super::backing::{CHUNK_ALIGN, Chunk};
+use super::bump::{self, ChunkRequest, GrowthRefused};
+use super::{AllocError, Arena, DEFAULT_FIRST_CHUNK_BYTES, Growth, alloc_failed};
+use std::alloc::Layout;
+use std::ptr::{self, NonNull};
+use std::sync::Arc;
+
+impl Arena {
+    /// The slow path of the panicking calls. It returns a bare pointer, not a
+    /// `Result`, on purpose: an `AllocError` is too big for registers, so a `Result`
+    /// comes back through a stack slot that every function inlining the fast path
+    /// must reserve. That slot makes each such frame bigger and shifts the caller's
+    /// own stack stores, which can then straddle a 32-byte boundary and slow a tight
+    /// loop (ARCHITECTURE.md, "Decisions").
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    pub(super) fn alloc_slow_or_panic(&self, layout: Layout) -> NonNull<u8> {
+        match self.alloc_slow(layout) {
+            Ok(ptr) => ptr,
+            Err(error) => alloc_failed(error),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn alloc_slow(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        let (size, align) = (layout.size(), layout.align());
+        let offset_before = self.offset();
+        // Debug mode sends everything here: the current chunk may still have room.
+        if let Some(ptr) = self.bump_below(self.chunk_end.get(), size, align) {
+            self.record_block(offset_before, size);
+            return Ok(ptr);
+        }
+        if size == 0 {
+            // Nothing to store, and no room for the padding: any aligned non-null
+            // pointer will do.
+            self.allocation_count.set(self.allocation_count.get() + 1);
+            return Ok(NonNull::new(ptr::without_provenance_mut(align)).expect("align is non-zero"));
+        }
+        // SAFETY: no other borrow of the slow state is alive: this function calls no
+        // user code and no other method that touches it.
+        let slow = unsafe { &mut *self.slow.get() };
+        let next = if slow.chunks.is_empty() {
+            0
+        } else {
+            self.chunk_index.get() + 1
+        };
+        let spare_fits = slow
+            .chunks
+            .get(next)
+            .is_some_and(|spare| spare.fits_when_empty(size, align));
+        if spare_fits {
+            slow.chunks[next].base_offset = offset_before;
+        } else {
+            let spare_bytes: usize = slow.chunks[next.min(slow.chunks.len())..]
+                .iter()
+                .map(Chunk::capacity)
+                .sum();
+            let kept_committed = self.committed.get() - spare_bytes;
+            let last_capacity = slow.chunks[..next].last().map_or(0, Chunk::capacity);
+            let capacity = self.next_chunk_capacity(size, align, kept_committed, last_capacity)?;
+            let chunk = Chunk::allocate(capacity, offset_before).ok_or_else(|| {
+                AllocError::OutOfMemory {
+                    arena: Arc::clone(&self.name),
+                    requested: size,
+                    chunk_bytes: capacity,
+                }
+            })?;
+            slow.chunks.truncate(next);
+            slow.chunks.push(chunk);
+            self.committed.set(kept_committed + capacity);
+            self.grow_count.set(self.grow_count.get() + 1);
+        }
+        self.enter_chunk(next);
+        let ptr = self
+            .bump_below(self.chunk_end.get(), size, align)
+            .expect("invariant: a fresh chunk holds the request it was chosen for");
+        // Any padding at the start of the new chunk belongs to this allocation.
+        self.record_block(offset_before, size);
+        Ok(ptr)
+    }
+
+    /// Size of the next chunk for a request that did not fit, or why the arena's
+    /// configuration refuses to grow.
+    pub(super) fn next_chunk_capacity(
+        &self,
+        size: usize,
+        align: usize,
+        kept_committed: usize,
+        last_capacity: usize,
+    ) -> Result<usize, AllocError> {
+        let first_chunk = if self.config.initial_capacity > 0 {
+            self.config.initial_capacity
+        } else {
+            DEFAULT_FIRST_CHUNK_BYTES
+        };
+        let request = ChunkRequest {
+            size,
+            align,
+            chunk_align: CHUNK_ALIGN,
+            first_chunk,
+            last_capacity,
+            kept_committed,
+            may_grow: self.config.growth != Growth::Fixed,
+            limit: self.config.limit_bytes,
+        };
+        bump::next_chunk_capacity(request).map_err(|refused| match refused {
+            GrowthRefused::Fixed => AllocError::CapacityExceeded {
+                arena: Arc::clone(&self.name),
+                requested: size,
+                align,
+                used: self.offset(),
+                capacity: self.committed.get(),
+            },
+            GrowthRefused::Limit => AllocError::LimitExceeded {
+                arena: Arc::clone(&self.name),
+                requested: size,
+                committed: self.committed.get(),
+                limit: self.config.limit_bytes.unwrap_or(usize::MAX),
+            },
+        })
+    }
+
+    /// Makes chunk `index` current, with nothing allocated in it yet. This ends the
+    /// steady state until the next reset: a scope entered before it may have begun
+    /// in another chunk, or in none.
+    pub(super) fn enter_chunk(&self, index: usize) {
+        // SAFETY: no other borrow of the slow state is alive (callers hold none).
+        let slow = unsafe { &*self.slow.get() };
+        let chunk = &slow.chunks[index];
+        self.chunk_index.set(index);
+        self.chunk_start.set(chunk.start());
+        self.steady_chunk.set(ptr::null_mut());
+        self.steady_peak.set(ptr::null_mut());
+        self.chunk_end.set(chunk.end());
+        self.chunk_base.set(chunk.base_offset);
+        self.ptr.set(chunk.start());
+        self.limit.set(if self.config.debug_blocks {
+            chunk.start()
+        } else {
+            chunk.end()
+        });
+    }
+
+    /// Starts a cycle (at construction and at the end of every reset outside the
+    /// steady state): the arena becomes steady if it is not in debug mode and holds
+    /// at most one chunk, which is then current with nothing entered since.
+    pub(super) fn begin_cycle(&self) {
+        // SAFETY: no other borrow of the slow state is alive (callers hold none).
+        let chunk_count = unsafe { &*self.slow.get() }.chunks.len();
+        if self.config.debug_blocks || chunk_count > 1 {
+            return;
+        }
+        self.steady_chunk.set(self.chunk_start.get());
+        self.steady_peak
+            .set(self.peak_address(self.high_water.get()));
+    }
+
+    /// The address `high_water` bytes into the current chunk, or its end if that is
+    /// nearer: `ptr` never passes the end, so comparing with either says the same.
+    pub(super) fn peak_address(&self, high_water: usize) -> *mut u8 {
+        let start = self.chunk_start.get();
+        let capacity = self.chunk_end.get().addr() - start.addr();
+        start.wrapping_add(high_water.min(capacity))
+    }
+
+    /// Records `used` bytes as the high-water mark if it is a new peak. Written only
+    /// when it rises: a steady loop rarely sets one.
+    #[inline]
+    pub(super) fn raise_high_water(&self, used: usize) {
+        if used > self.high_water.get() {
+            self.high_water.set(used);
+            if !self.steady_peak.get().is_null() {
+                self.steady_peak.set(self.peak_address(used));
+            }
+        }
+    }
+}

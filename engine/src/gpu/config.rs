@@ -1,0 +1,48 @@
+//! How a [`GpuUploadRing`](super::GpuUploadRing) is built.
+
+/// How to build a [`GpuUploadRing`](super::GpuUploadRing).
+///
+/// ```
+/// let config = engine::gpu::GpuUploadRingConfig {
+///     label: "frame uploads",
+///     usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::UNIFORM,
+///     frames_in_flight: 3,
+///     initial_bytes_per_frame: 1 << 20,
+///     budget_bytes: Some(64 << 20),
+/// };
+/// assert_eq!(config.frames_in_flight, 3);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GpuUploadRingConfig<'a> {
+    /// The ring's name, in its stats and on its GPU buffers (debuggers show it).
+    pub label: &'a str,
+    /// How the frame's data is used on the GPU (`VERTEX`, `UNIFORM`, `STORAGE`,
+    /// `INDEX`, `INDIRECT`). `COPY_DST` is added by the ring.
+    pub usage: wgpu::BufferUsages,
+    /// Regions in the ring: how many frames the CPU may record while the GPU still
+    /// works on older ones. `begin_frame` waits for the GPU when all are busy.
+    /// At least 1; 2 or 3 is usual.
+    pub frames_in_flight: usize,
+    /// Bytes each region starts with. A frame that needs more grows its region
+    /// (see [`GpuUploadRing`](super::GpuUploadRing)), so this is a starting guess, not a limit.
+    pub initial_bytes_per_frame: u64,
+    /// A budget reported in [`stats`](super::GpuUploadRing::stats) for telemetry. The ring
+    /// does not refuse to grow past it (a frame must be drawn); compare
+    /// `committed_bytes` with it to flag the overrun.
+    pub budget_bytes: Option<usize>,
+}
+
+impl Default for GpuUploadRingConfig<'_> {
+    fn default() -> Self {
+        GpuUploadRingConfig {
+            label: "gpu upload ring",
+            usage: wgpu::BufferUsages::VERTEX
+                | wgpu::BufferUsages::INDEX
+                | wgpu::BufferUsages::UNIFORM
+                | wgpu::BufferUsages::STORAGE,
+            frames_in_flight: 2,
+            initial_bytes_per_frame: 256 * 1024,
+            budget_bytes: None,
+        }
+    }
+}
