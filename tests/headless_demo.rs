@@ -245,7 +245,13 @@ fn corrupt_level_keeps_the_current_one() {
     let gpu = GpuContext::new_headless().expect("an adapter");
     let target = OffscreenTarget::new(&gpu.device, 64, 64);
     let mut state = DemoState::new(gpu, OffscreenTarget::FORMAT, &options).expect("meadow loads");
-    state.frame(target.view(), (64, 64), 1.0 / 60.0, CameraInput::default());
+    state.frame(
+        target.view(),
+        (64, 64),
+        1.0 / 60.0,
+        CameraInput::default(),
+        None,
+    );
     let error = state.switch_level(1).expect_err("nebula is corrupt");
     let message = error.to_string();
     assert!(
@@ -254,8 +260,14 @@ fn corrupt_level_keeps_the_current_one() {
     );
     assert_eq!(state.scene().level.name(), "meadow");
     assert_eq!(state.scene().level_index, 0);
-    let report = state.frame(target.view(), (64, 64), 1.0 / 60.0, CameraInput::default());
-    assert_eq!(report.object_count, 500, "meadow still runs");
+    let work = state.frame(
+        target.view(),
+        (64, 64),
+        1.0 / 60.0,
+        CameraInput::default(),
+        None,
+    );
+    assert_eq!(work.object_count, 500, "meadow still runs");
     println!("  {message}");
 }
 
