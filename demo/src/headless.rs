@@ -1,7 +1,7 @@
 //! The offscreen shell: N frames into a texture on any adapter (lavapipe
 //! included), then a PNG of the last one. A fixed time step and the camera's
-//! autopilot make frame N the same on every run, so a test can compare it with a
-//! reference image.
+//! autopilot make frame N the same on every run, so a test can compare it with the
+//! README's picture.
 
 use crate::driver::{Flow, FrameDriver, RenderTarget, RunSummary, TimeStep};
 use crate::error::DemoError;
