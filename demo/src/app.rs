@@ -1,18 +1,16 @@
 //! The windowed shell: a winit 0.30 `ApplicationHandler` that owns the window and
-//! its surface, turns keys into camera input and level switches, and asks
-//! [`DemoState`] for a frame on every redraw.
+//! its surface, turns keys into camera input and level switches, and asks the
+//! [`FrameDriver`] for a frame on every redraw.
 
-use crate::alloc_counter;
+use crate::driver::{Flow, FrameDriver, RenderTarget, TimeStep};
 use crate::error::DemoError;
 use crate::headless;
-use crate::memory_chart::MemoryHistory;
 use crate::options::Options;
 use crate::overlay::Bytes;
 use crate::renderer::gpu::{GpuContext, GpuError};
 use crate::renderer::surface::WindowSurface;
 use crate::scene::CameraInput;
 use crate::state::DemoState;
-use crate::stats::StatsCsv;
 use glam::Vec2;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -74,23 +72,56 @@ pub fn run(options: &Options) -> Result<WindowedSummary, DemoError> {
     if let Some(error) = app.error.take() {
         return Err(error);
     }
-    if let Some(csv) = &mut app.csv {
-        csv.flush().map_err(|source| DemoError::Io {
-            path: options.stats.clone().unwrap_or_default(),
-            source,
-        })?;
-    }
-    if let (Some(history), Some(path)) = (&app.history, &options.chart) {
-        headless::write_chart(history, path)?;
-    }
+    let frames = match &mut app.driver {
+        Some(driver) => driver.finish()?.frames,
+        None => 0,
+    };
     Ok(WindowedSummary {
-        frames: app.frames_presented,
+        frames,
         reconfigures: app
-            .surface
+            .target
             .as_ref()
-            .map_or(0, WindowSurface::reconfigure_count),
+            .map_or(0, |target| target.surface.reconfigure_count()),
         fell_back_to_headless: false,
     })
+}
+
+/// The window's surface as a [`RenderTarget`].
+struct WindowTarget {
+    window: Arc<Window>,
+    surface: WindowSurface,
+}
+
+/// A surface texture and the view drawn into it.
+struct SurfaceFrame {
+    texture: wgpu::SurfaceTexture,
+    view: wgpu::TextureView,
+}
+
+impl RenderTarget for WindowTarget {
+    type Frame = SurfaceFrame;
+
+    fn acquire(&mut self, gpu: &GpuContext) -> Option<SurfaceFrame> {
+        let texture = self.surface.acquire(gpu)?;
+        let view = texture
+            .texture
+            .create_view(&wgpu::TextureViewDescriptor::default());
+        Some(SurfaceFrame { texture, view })
+    }
+
+    fn view<'a>(&'a self, frame: &'a SurfaceFrame) -> &'a wgpu::TextureView {
+        &frame.view
+    }
+
+    fn size(&self) -> (u32, u32) {
+        self.surface.size()
+    }
+
+    fn present(&mut self, gpu: &GpuContext, frame: SurfaceFrame) {
+        drop(frame.view);
+        self.window.pre_present_notify();
+        gpu.queue.present(frame.texture);
+    }
 }
 
 /// Keys held down, for smooth camera movement.
@@ -126,15 +157,10 @@ enum ResizeStep {
 
 struct App<'a> {
     options: &'a Options,
-    window: Option<Arc<Window>>,
-    surface: Option<WindowSurface>,
-    state: Option<DemoState>,
+    target: Option<WindowTarget>,
+    driver: Option<FrameDriver>,
     keys: HeldKeys,
-    csv: Option<StatsCsv>,
-    history: Option<MemoryHistory>,
     error: Option<DemoError>,
-    frames_presented: u64,
-    last_frame: Instant,
     title: String,
     resize_step: usize,
     /// A scripted minimize ends at this time.
@@ -145,15 +171,10 @@ impl<'a> App<'a> {
     fn new(options: &'a Options) -> App<'a> {
         App {
             options,
-            window: None,
-            surface: None,
-            state: None,
+            target: None,
+            driver: None,
             keys: HeldKeys::default(),
-            csv: None,
-            history: options.chart.as_ref().map(|_| MemoryHistory::default()),
             error: None,
-            frames_presented: 0,
-            last_frame: Instant::now(),
             title: String::with_capacity(256),
             resize_step: 0,
             minimized_until: None,
@@ -165,7 +186,7 @@ impl<'a> App<'a> {
         event_loop.exit();
     }
 
-    /// Window, surface, GPU and demo state, on the first `resumed`.
+    /// Window, surface, GPU, demo state and its driver, on the first `resumed`.
     fn init(&mut self, event_loop: &ActiveEventLoop) -> Result<(), DemoError> {
         let (width, height) = self.options.size;
         let attributes = Window::default_attributes()
@@ -193,23 +214,16 @@ impl<'a> App<'a> {
                 state.object_count()
             );
         }
-        if let Some(path) = &self.options.stats {
-            self.csv = Some(StatsCsv::create(path).map_err(|source| DemoError::Io {
-                path: path.clone(),
-                source,
-            })?);
-        }
+        let driver = FrameDriver::new(state, self.options, TimeStep::RealTime)?;
         window.request_redraw();
-        self.window = Some(window);
-        self.surface = Some(surface);
-        self.state = Some(state);
-        self.last_frame = Instant::now();
+        self.target = Some(WindowTarget { window, surface });
+        self.driver = Some(driver);
         Ok(())
     }
 
     fn resize(&mut self, width: u32, height: u32) {
-        if let (Some(surface), Some(state)) = (&mut self.surface, &self.state) {
-            surface.resize(state.gpu(), width, height);
+        if let (Some(target), Some(driver)) = (&mut self.target, &self.driver) {
+            target.surface.resize(driver.state().gpu(), width, height);
         }
     }
 
@@ -230,7 +244,7 @@ impl<'a> App<'a> {
         if !pressed || event.repeat {
             return;
         }
-        let Some(state) = &mut self.state else {
+        let Some(driver) = &mut self.driver else {
             return;
         };
         let level_key = match code {
@@ -245,113 +259,62 @@ impl<'a> App<'a> {
             KeyCode::Digit9 => Some(8),
             _ => None,
         };
-        let switched = match (code, level_key) {
-            (_, Some(index)) if index < state.level_count() => Some(state.switch_level(index)),
-            (KeyCode::Tab, _) => Some(state.next_level()),
-            (KeyCode::Escape, _) => {
-                event_loop.exit();
-                None
+        match (code, level_key) {
+            (_, Some(index)) if index < driver.state().level_count() => {
+                driver.switch_level(index);
             }
-            (KeyCode::KeyO, _) => {
-                state.toggle_overlay();
-                None
-            }
-            (KeyCode::KeyP, _) => {
-                state.toggle_autopilot();
-                None
-            }
-            (KeyCode::KeyR, _) => {
-                state.reset_camera();
-                None
-            }
-            _ => None,
-        };
-        if let Some(Err(error)) = switched {
-            eprintln!(
-                "level switch failed, staying in {}: {error}",
-                state.scene().level.name()
-            );
+            (KeyCode::Tab, _) => driver.next_level(),
+            (KeyCode::Escape, _) => event_loop.exit(),
+            (KeyCode::KeyO, _) => driver.state_mut().toggle_overlay(),
+            (KeyCode::KeyP, _) => driver.state_mut().toggle_autopilot(),
+            (KeyCode::KeyR, _) => driver.state_mut().reset_camera(),
+            _ => {}
         }
     }
 
     fn redraw(&mut self, event_loop: &ActiveEventLoop) {
-        let (Some(window), Some(surface), Some(state)) =
-            (&self.window, &mut self.surface, &mut self.state)
-        else {
+        let (Some(target), Some(driver)) = (&mut self.target, &mut self.driver) else {
             return;
         };
-        let now = Instant::now();
-        let dt = (now - self.last_frame).as_secs_f32().min(0.1);
-        self.last_frame = now;
-        let heap_at_start = alloc_counter::snapshot();
-        let Some(texture) = surface.acquire(state.gpu()) else {
-            return;
-        };
-        let view = texture
-            .texture
-            .create_view(&wgpu::TextureViewDescriptor::default());
-        let size = surface.size();
-        let report = state.frame(&view, size, dt, self.keys.camera_input());
-        let demo_heap = report.demo_heap;
-        drop(view);
-        window.pre_present_notify();
-        state.gpu().queue.present(texture);
-        let heap_at_end = alloc_counter::snapshot();
-        if let Some(report) = state.last_report_mut() {
-            // Acquire, view and present are wgpu's too.
-            report.wgpu_heap = (heap_at_end - heap_at_start) - demo_heap;
-            report.cpu_ms = now.elapsed().as_secs_f32() * 1000.0;
-        }
-        if let Some(history) = &mut self.history {
-            history.record(state.telemetry().report());
-        }
-        if let Some(report) = state.last_report().cloned() {
-            if let Some(csv) = &mut self.csv
-                && let Err(source) = csv.write(&report)
-            {
-                let path = self.options.stats.clone().unwrap_or_default();
-                self.fail(event_loop, DemoError::Io { path, source });
+        let flow = match driver.frame(target, self.keys.camera_input()) {
+            Ok(flow) => flow,
+            Err(error) => {
+                self.fail(event_loop, error);
                 return;
             }
-            if self.frames_presented.is_multiple_of(30) {
-                self.title.clear();
-                let _ = write!(
-                    self.title,
-                    "frame-memory demo | {} | {} objects, {} visible, {} draws | frame {}/{} (hw {}) | level {} | assets {} | gpu ring {} | heap allocs: demo {}, wgpu {} | {:.1} ms",
-                    state.scene().level.name(),
-                    report.object_count,
-                    report.visible_count,
-                    report.draw_count,
-                    Bytes(report.frame.used_bytes),
-                    Bytes(report.frame.budget_bytes),
-                    Bytes(report.frame.high_water_bytes),
-                    Bytes(report.level.used_bytes),
-                    Bytes(report.assets.used_bytes),
-                    Bytes(report.ring.used_bytes),
-                    report.demo_heap.allocations,
-                    report.wgpu_heap.allocations,
-                    report.cpu_ms,
-                );
-                window.set_title(&self.title);
-            }
+        };
+        if flow == Flow::Skipped {
+            return;
         }
-        self.frames_presented += 1;
-        if self
-            .options
-            .frames
-            .is_some_and(|limit| self.frames_presented >= limit)
+        if let Some(report) = driver.last_report()
+            && report.frame_index.is_multiple_of(30)
         {
+            self.title.clear();
+            let _ = write!(
+                self.title,
+                "frame-memory demo | {} | {} objects, {} visible, {} draws | frame {}/{} (hw {}) | level {} | assets {} | gpu ring {} | heap allocs: demo {}, wgpu {} | {:.1} ms",
+                driver.state().scene().level.name(),
+                report.object_count,
+                report.visible_count,
+                report.draw_count,
+                Bytes(report.frame.used_bytes),
+                Bytes(report.frame.budget_bytes),
+                Bytes(report.frame.high_water_bytes),
+                Bytes(report.level.used_bytes),
+                Bytes(report.assets.used_bytes),
+                Bytes(report.ring.used_bytes),
+                report.demo_heap.allocations,
+                report.wgpu_heap.allocations,
+                report.cpu_ms,
+            );
+            target.window.set_title(&self.title);
+        }
+        if flow == Flow::Finished {
             event_loop.exit();
             return;
         }
-        if let Some(every) = self.options.switch_every
-            && self.frames_presented.is_multiple_of(every)
-            && let Err(error) = state.next_level()
-        {
-            eprintln!("level switch failed: {error}");
-        }
         if let Some(every) = self.options.resize_every
-            && self.frames_presented.is_multiple_of(every)
+            && driver.frames_drawn().is_multiple_of(every)
         {
             self.scripted_resize();
         }
@@ -367,7 +330,11 @@ impl<'a> App<'a> {
         ];
         let step = STEPS[self.resize_step % STEPS.len()];
         self.resize_step += 1;
-        let Some(window) = self.window.clone() else {
+        let Some(window) = self
+            .target
+            .as_ref()
+            .map(|target| Arc::clone(&target.window))
+        else {
             return;
         };
         let (width, height) = self.options.size;
@@ -389,7 +356,7 @@ impl<'a> App<'a> {
 
 impl ApplicationHandler for App<'_> {
     fn resumed(&mut self, event_loop: &ActiveEventLoop) {
-        if self.window.is_some() {
+        if self.target.is_some() {
             return;
         }
         if let Err(error) = self.init(event_loop) {
@@ -417,19 +384,19 @@ impl ApplicationHandler for App<'_> {
             && Instant::now() >= until
         {
             self.minimized_until = None;
-            if let Some(window) = &self.window {
-                let size = window.inner_size();
+            if let Some(target) = &self.target {
+                let size = target.window.inner_size();
                 self.resize(size.width, size.height);
             }
         }
         let minimized = self
-            .surface
+            .target
             .as_ref()
-            .is_none_or(WindowSurface::is_minimized);
-        match &self.window {
-            Some(window) if !minimized => {
+            .is_none_or(|target| target.surface.is_minimized());
+        match &self.target {
+            Some(target) if !minimized => {
                 event_loop.set_control_flow(ControlFlow::Poll);
-                window.request_redraw();
+                target.window.request_redraw();
             }
             // Nothing to draw: sleep until an event (or the scripted restore).
             _ => event_loop.set_control_flow(match self.minimized_until {

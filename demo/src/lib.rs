@@ -4,8 +4,10 @@
 //! engine's frame arenas and every per-frame GPU upload goes through its
 //! [`GpuUploadRing`](engine::gpu::GpuUploadRing).
 //!
-//! - [`app`] (window) and [`headless`] (offscreen) are the shells; both drive
-//!   [`state::DemoState`], which renders into any texture view.
+//! - [`app`] (window) and [`headless`] (offscreen) are the shells: each supplies
+//!   a render target and input to one [`driver::FrameDriver`], which runs
+//!   [`state::DemoState`]'s frames and keeps the timing, telemetry, CSV, chart and
+//!   level-switch schedule for both.
 //! - [`scene`] is the simulation and frame building (no GPU); [`renderer`] turns
 //!   draw lists into GPU work; [`overlay`] makes the statistics overlay's geometry.
 //! - [`alloc_counter`] counts heap allocations, so the demo can show that its own
@@ -13,6 +15,7 @@
 
 pub mod alloc_counter;
 pub mod app;
+pub mod driver;
 pub mod error;
 pub mod gpu_types;
 pub mod headless;

@@ -1,8 +1,10 @@
-//! The demo without its shell: level, camera, arenas, renderer. The window
-//! (`app.rs`) and the headless runner (`headless.rs`) both drive it through
-//! [`DemoState::frame`], which draws into whatever texture view they hand it.
+//! The demo without its shell or its bookkeeping: level, camera, arenas, renderer.
+//! The [`FrameDriver`](crate::driver::FrameDriver) calls [`DemoState::frame`],
+//! which draws into whatever texture view the shell's target hands it; the driver
+//! keeps the frame's timing, telemetry, CSV and chart.
 
 use crate::alloc_counter;
+use crate::alloc_counter::AllocSnapshot;
 use crate::error::DemoError;
 use crate::gpu_types::FrameUniforms;
 use crate::options::Options;
@@ -13,7 +15,7 @@ use crate::scene::build::{BuildInput, DrawLists, build_draws};
 use crate::scene::level::{Level, LevelError};
 use crate::scene::{CameraInput, Scene};
 use crate::stats::FrameReport;
-use engine::{ArenaKind, FrameArenas, FrameConfig, Telemetry};
+use engine::{ArenaKind, ArenaStats, FrameArenas, FrameConfig, FrameStats, Telemetry};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -55,9 +57,44 @@ pub struct DemoState {
     level_dirs: Vec<PathBuf>,
     object_count: usize,
     overlay_enabled: bool,
-    frame_index: u64,
-    last_report: Option<FrameReport>,
-    telemetry: Telemetry,
+}
+
+/// What [`DemoState::frame`] built and drew: the demo's part of a
+/// [`FrameReport`]. The whole frame's time and wgpu's heap traffic are measured
+/// by the [`FrameDriver`](crate::driver::FrameDriver), around the target's acquire
+/// and present as well.
+#[derive(Debug, Clone)]
+pub struct FrameWork {
+    /// Index of the level played.
+    pub level_index: usize,
+    /// CPU time of the demo's own frame building (update, cull, sort, lists).
+    pub build_ms: f32,
+    /// Heap traffic of the demo's own frame building.
+    pub demo_heap: AllocSnapshot,
+    /// Objects simulated.
+    pub object_count: usize,
+    /// Objects that passed culling.
+    pub visible_count: usize,
+    /// Instanced draws.
+    pub draw_count: usize,
+    /// Overlay rectangles.
+    pub overlay_rects: usize,
+    /// The frame arenas after the frame.
+    pub frame: FrameStats,
+    /// The level arena.
+    pub level: ArenaStats,
+    /// The level's asset arena.
+    pub assets: ArenaStats,
+    /// The GPU upload ring.
+    pub ring: ArenaStats,
+}
+
+/// What a level switch unloaded: the old level's arenas, by name, for the
+/// telemetry to stop reporting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnloadedLevel {
+    /// The old level's arena and asset arena.
+    pub arena_names: [String; 2],
 }
 
 impl DemoState {
@@ -99,9 +136,6 @@ impl DemoState {
             level_dirs,
             object_count,
             overlay_enabled: options.overlay,
-            frame_index: 0,
-            last_report: None,
-            telemetry: Telemetry::new(),
         })
     }
 
@@ -129,25 +163,6 @@ impl DemoState {
         self.level_dirs.len()
     }
 
-    /// The report of the last frame (`None` before the first).
-    #[must_use]
-    pub fn last_report(&self) -> Option<&FrameReport> {
-        self.last_report.as_ref()
-    }
-
-    /// The last frame's report, for the shell to add what it measured after the
-    /// frame (a window's present).
-    pub fn last_report_mut(&mut self) -> Option<&mut FrameReport> {
-        self.last_report.as_mut()
-    }
-
-    /// Every arena's memory in the last frame (and, with the `tracy` feature, the
-    /// same numbers sent to the profiler).
-    #[must_use]
-    pub fn telemetry(&self) -> &Telemetry {
-        &self.telemetry
-    }
-
     /// Shows or hides the overlay.
     pub fn toggle_overlay(&mut self) {
         self.overlay_enabled = !self.overlay_enabled;
@@ -165,13 +180,14 @@ impl DemoState {
 
     /// Switches to level `index`: loads it, and only if that worked unloads the
     /// current level (its arena and its assets). On failure the current level
-    /// keeps running and the error names the file at fault.
+    /// keeps running and the error names the file at fault. Returns what was
+    /// unloaded, or `None` if `index` is no other level.
     ///
     /// # Errors
     /// The new level's [`LevelError`].
-    pub fn switch_level(&mut self, index: usize) -> Result<(), LevelError> {
+    pub fn switch_level(&mut self, index: usize) -> Result<Option<UnloadedLevel>, LevelError> {
         if index >= self.level_dirs.len() || index == self.scene.level_index {
-            return Ok(());
+            return Ok(None);
         }
         let level = load_level(&self.renderer, &self.level_dirs[index], self.object_count)?;
         let old = self.scene.replace_level(level, index);
@@ -181,9 +197,6 @@ impl DemoState {
             old.asset_arena().name().to_owned(),
         ];
         let report = old.unload();
-        for arena in &arena_names {
-            self.telemetry.forget_arena(arena);
-        }
         eprintln!(
             "switched to {}; unloaded {name}: level arena {} freed ({} destructors run), {} asset files ({}) released",
             self.scene.level.name(),
@@ -192,32 +205,33 @@ impl DemoState {
             report.assets.assets.len(),
             Bytes(report.assets.bytes),
         );
-        Ok(())
+        Ok(Some(UnloadedLevel { arena_names }))
     }
 
     /// Switches to the next level (wrapping).
     ///
     /// # Errors
     /// As [`switch_level`](DemoState::switch_level).
-    pub fn next_level(&mut self) -> Result<(), LevelError> {
+    pub fn next_level(&mut self) -> Result<Option<UnloadedLevel>, LevelError> {
         self.switch_level((self.scene.level_index + 1) % self.level_dirs.len())
     }
 
     /// One frame: simulate `dt` seconds, build the draw lists in the frame arena,
-    /// draw them into `target` (`size` pixels) and submit. Returns the frame's
-    /// report, also kept as [`last_report`](DemoState::last_report); a window adds
-    /// its present's heap traffic to it afterwards.
+    /// draw them into `target` (`size` pixels) and submit. The overlay shows
+    /// `shown`, the previous frame's report (`None`: "warming up"). Returns what
+    /// the frame built, with the time and heap traffic of building it.
     pub fn frame(
         &mut self,
         target: &wgpu::TextureView,
         size: (u32, u32),
         dt: f32,
         input: CameraInput,
-    ) -> &mut FrameReport {
+        shown: Option<&FrameReport>,
+    ) -> FrameWork {
         let started = Instant::now();
         let heap_at_start = alloc_counter::snapshot();
         let (width, height) = (size.0.max(1) as f32, size.1.max(1) as f32);
-        let overlay_lines = self.overlay_enabled.then(|| self.overlay_lines());
+        let overlay_lines = self.overlay_enabled.then(|| self.overlay_lines(shown));
 
         // The demo's own frame building: everything here comes from the arenas.
         let build = tracing::info_span!("build_frame").entered();
@@ -272,7 +286,6 @@ impl DemoState {
 
         // wgpu's part: upload through the ring, encode, submit.
         self.renderer.render(target, &draw_data);
-        let heap_after_render = alloc_counter::snapshot();
 
         let (visible_count, draw_count, overlay_rects) =
             (lists.visible.len(), lists.draws.len(), lists.overlay.len());
@@ -280,34 +293,27 @@ impl DemoState {
         // wholesale two frames from now; dropping them would hand the last list's
         // bytes back early and hide them from this frame's stats.
         std::mem::forget(lists);
-        self.record_telemetry();
-        let report = FrameReport {
-            frame_index: self.frame_index,
+        FrameWork {
             level_index: self.scene.level_index,
-            cpu_ms: started.elapsed().as_secs_f32() * 1000.0,
             build_ms,
+            demo_heap: heap_after_build - heap_at_start,
             object_count: self.scene.level.objects().len(),
             visible_count,
             draw_count,
             overlay_rects,
-            demo_heap: heap_after_build - heap_at_start,
-            wgpu_heap: heap_after_render - heap_after_build,
-            heap_live_bytes: heap_after_render.live_bytes(),
             frame: self.frames.stats(),
             level: self.scene.level.arena_stats(),
             assets: self.scene.level.asset_stats(),
             ring: self.renderer.ring_stats(),
-        };
-        self.frame_index += 1;
-        self.last_report.insert(report)
+        }
     }
 
-    /// This frame's memory, arena by arena, into the telemetry report (and Tracy).
-    fn record_telemetry(&mut self) {
+    /// Every arena's memory now, as frame `frame_index`, into `telemetry` (and
+    /// from there to Tracy).
+    pub fn record_telemetry(&self, telemetry: &mut Telemetry, frame_index: u64) {
         let _span = tracing::info_span!("telemetry").entered();
-        let telemetry = &mut self.telemetry;
         let level = &self.scene.level;
-        telemetry.begin_frame(self.frame_index);
+        telemetry.begin_frame(frame_index);
         telemetry.record_frames(&self.frames);
         telemetry.record_arena(ArenaKind::Level, level.level_arena(), 0);
         telemetry.record_arena(ArenaKind::Asset, level.asset_arena(), 0);
@@ -328,7 +334,7 @@ impl DemoState {
     /// The overlay's text, from the last frame's report: one line per arena (bytes
     /// this frame / budget, high-water), then the heap traffic. Formats into stack
     /// buffers: no heap.
-    fn overlay_lines(&self) -> [OverlayLine; 7] {
+    fn overlay_lines(&self, shown: Option<&FrameReport>) -> [OverlayLine; 7] {
         let mut lines = [OverlayLine::default(); 7];
         for line in &mut lines {
             line.color = overlay::TEXT;
@@ -336,7 +342,7 @@ impl DemoState {
         let level = &self.scene.level;
         let _ = write!(lines[0].text, "{} {} OBJ", level.name(), self.object_count);
         lines[0].color = overlay::TITLE;
-        let Some(r) = &self.last_report else {
+        let Some(r) = shown else {
             let _ = write!(lines[1].text, "WARMING UP");
             return lines;
         };
