@@ -106,7 +106,8 @@ fn read_report(path: &Path) -> BTreeMap<String, Vec<Row>> {
     let mut arenas: BTreeMap<String, Vec<Row>> = BTreeMap::new();
     for line in lines {
         let fields: Vec<&str> = line.split(',').collect();
-        assert_eq!(fields.len(), 11, "row `{line}`");
+        let columns = engine::MemoryReport::CSV_HEADER.split(',').count();
+        assert_eq!(fields.len(), columns, "row `{line}`");
         let number = |at: usize| {
             fields[at]
                 .parse::<u64>()

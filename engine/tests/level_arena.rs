@@ -329,6 +329,63 @@ fn growth_after_seal_is_reported_by_call_site_largest_first() {
 }
 
 #[test]
+fn every_call_of_the_allocation_family_records_destructors_and_growth() {
+    let log = DropLog::default();
+    let mut level = LevelArena::new("family");
+    level.seal();
+    let (with, with_line) = (level.alloc_with(|| logged(1, &log)), line!());
+    assert_eq!(with.id, 1);
+    let cloned = level.alloc_slice_clone(&[String::from("a"), String::from("b")]);
+    assert_eq!(cloned, ["a", "b"]);
+    let from_iter = level.alloc_slice_fill_iter((2..4).map(|id| logged(id, &log)));
+    assert_eq!(from_iter.len(), 2);
+    let (filled, fill_line) = (level.alloc_slice_fill_copy(3, 7u16), line!());
+    assert_eq!(filled, &[7, 7, 7]);
+    let (text, str_line) = (level.try_alloc_str("late").unwrap(), line!());
+    assert_eq!(text, "late");
+    assert_eq!(level.try_alloc_with(|| logged(4, &log)).unwrap().id, 4);
+    assert_eq!(level.try_alloc_slice_clone(&[1u8, 2]).unwrap(), &[1, 2]);
+    assert_eq!(level.try_alloc_slice_fill_copy(2, 1u64).unwrap(), &[1, 1]);
+    assert_eq!(level.try_alloc_slice_fill_iter(0..3u32).unwrap(), &[0, 1, 2]);
+    // Two Strings, three values from `alloc_with` and `try_alloc_with`, two from the
+    // iterator: seven destructors owed.
+    assert_eq!(level.pending_destructors(), 7);
+
+    let sites = level.growth_report().sites;
+    let bytes_at = |line: u32| {
+        sites
+            .iter()
+            .find(|site| site.location.line() == line)
+            .map(|site| site.bytes)
+    };
+    assert!(bytes_at(with_line).is_some_and(|bytes| bytes >= std::mem::size_of::<Logged>()));
+    assert_eq!(bytes_at(fill_line), Some(6));
+    assert_eq!(bytes_at(str_line), Some(4));
+
+    let report = level.unload();
+    assert_eq!(report.destructors_run, 7);
+    assert_eq!(taken(&log), [4, 3, 2, 1], "newest first");
+}
+
+#[test]
+fn the_try_calls_fail_cleanly_in_a_full_level() {
+    let level = LevelArena::with_config(
+        "full",
+        ArenaConfig {
+            initial_capacity: 16,
+            growth: Growth::Fixed,
+            ..Default::default()
+        },
+    );
+    let log = DropLog::default();
+    assert!(level.try_alloc_with(|| logged(1, &log)).is_err());
+    assert!(level.try_alloc_str("longer than sixteen bytes").is_err());
+    assert!(level.try_alloc_slice_fill_iter(0..100u32).is_err());
+    assert_eq!((level.stats().used_bytes, level.pending_destructors()), (0, 0));
+    assert!(taken(&log).is_empty(), "`make` is not called when there is no room");
+}
+
+#[test]
 fn debug_output_names_the_level() {
     let level = LevelArena::new("dbg-level");
     level.alloc(String::new());
