@@ -232,3 +232,43 @@ fn allocating_outside_a_frame_panics() {
     let mut ring = ring(&device, 4096);
     let _ = ring.alloc_slice_copy(&[0u32; 4], 4);
 }
+
+/// Audit finding 2: `offset + size` wrapped in release builds, so a huge request was
+/// accepted and later allocations overlapped earlier ones.
+#[test]
+fn a_size_that_would_wrap_the_offset_is_an_error_naming_it() {
+    let (device, _queue) = device();
+    let mut ring = ring(&device, 64 * 1024);
+    ring.begin_frame();
+    let first = ring.alloc_slice_copy(&[7u8; 16], 4);
+    let before = ring.stats();
+    let err = ring.try_push_aligned(u64::MAX - 15, 4).unwrap_err();
+    assert!(
+        matches!(err, engine::gpu::UploadError::TooLarge { size, .. } if size == u64::MAX - 15),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains(&(u64::MAX - 15).to_string()),
+        "{err}"
+    );
+    assert_eq!(ring.stats(), before, "a refused request changes nothing");
+    let bad_align = ring.try_push_aligned(16, 3).unwrap_err();
+    assert!(matches!(
+        bad_align,
+        engine::gpu::UploadError::BadAlignment { align: 3, .. }
+    ));
+    // Later allocations still come after the first one.
+    let next = ring.alloc_slice_copy(&[9u8; 16], 4);
+    assert!(
+        next.offset() >= first.offset() + first.size() || next.buffer_id() != first.buffer_id()
+    );
+}
+
+#[test]
+#[should_panic(expected = "is larger than a GPU buffer may be")]
+fn push_aligned_panics_with_the_size_it_refused() {
+    let (device, _queue) = device();
+    let mut ring = ring(&device, 64 * 1024);
+    ring.begin_frame();
+    let _ = ring.push_aligned(u64::MAX, 4);
+}

@@ -4,10 +4,18 @@
 mod arena;
 mod asset;
 mod frame;
-#[cfg(feature = "wgpu")]
 pub mod gpu;
 mod level;
 pub mod telemetry;
+
+/// The pure arithmetic under the arenas and the upload ring, for the fuzz targets in
+/// `fuzz/` (built with `--cfg fuzzing`). Not part of the API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::arena::bump::*;
+    pub use crate::gpu::placement::*;
+}
 
 pub use arena::{
     AllocError, Arena, ArenaConfig, ArenaStats, BlockObserver, BlockTicket,

@@ -337,7 +337,7 @@ fn every_call_of_the_allocation_family_records_destructors_and_growth() {
     assert_eq!(with.id, 1);
     let cloned = level.alloc_slice_clone(&[String::from("a"), String::from("b")]);
     assert_eq!(cloned, ["a", "b"]);
-    let from_iter = level.alloc_slice_fill_iter((2..4).map(|id| logged(id, &log)));
+    let from_iter = level.alloc_slice_fill_iter((2..4u32).map(|id| logged(u64::from(id), &log)));
     assert_eq!(from_iter.len(), 2);
     let (filled, fill_line) = (level.alloc_slice_fill_copy(3, 7u16), line!());
     assert_eq!(filled, &[7, 7, 7]);
@@ -346,10 +346,13 @@ fn every_call_of_the_allocation_family_records_destructors_and_growth() {
     assert_eq!(level.try_alloc_with(|| logged(4, &log)).unwrap().id, 4);
     assert_eq!(level.try_alloc_slice_clone(&[1u8, 2]).unwrap(), &[1, 2]);
     assert_eq!(level.try_alloc_slice_fill_copy(2, 1u64).unwrap(), &[1, 1]);
-    assert_eq!(level.try_alloc_slice_fill_iter(0..3u32).unwrap(), &[0, 1, 2]);
-    // Two Strings, three values from `alloc_with` and `try_alloc_with`, two from the
-    // iterator: seven destructors owed.
-    assert_eq!(level.pending_destructors(), 7);
+    assert_eq!(
+        level.try_alloc_slice_fill_iter(0..3u32).unwrap(),
+        &[0, 1, 2]
+    );
+    // Two Strings, one value each from `alloc_with` and `try_alloc_with`, two from
+    // the iterator: six destructors owed.
+    assert_eq!(level.pending_destructors(), 6);
 
     let sites = level.growth_report().sites;
     let bytes_at = |line: u32| {
@@ -363,8 +366,9 @@ fn every_call_of_the_allocation_family_records_destructors_and_growth() {
     assert_eq!(bytes_at(str_line), Some(4));
 
     let report = level.unload();
-    assert_eq!(report.destructors_run, 7);
-    assert_eq!(taken(&log), [4, 3, 2, 1], "newest first");
+    assert_eq!(report.destructors_run, 6);
+    // Newest allocation first; within a slice, elements in order, as std drops one.
+    assert_eq!(taken(&log), [4, 2, 3, 1]);
 }
 
 #[test]
@@ -381,8 +385,14 @@ fn the_try_calls_fail_cleanly_in_a_full_level() {
     assert!(level.try_alloc_with(|| logged(1, &log)).is_err());
     assert!(level.try_alloc_str("longer than sixteen bytes").is_err());
     assert!(level.try_alloc_slice_fill_iter(0..100u32).is_err());
-    assert_eq!((level.stats().used_bytes, level.pending_destructors()), (0, 0));
-    assert!(taken(&log).is_empty(), "`make` is not called when there is no room");
+    assert_eq!(
+        (level.stats().used_bytes, level.pending_destructors()),
+        (0, 0)
+    );
+    assert!(
+        taken(&log).is_empty(),
+        "`make` is not called when there is no room"
+    );
 }
 
 #[test]

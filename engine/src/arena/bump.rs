@@ -13,7 +13,7 @@ use core::cmp::max;
 /// `align` must be a power of two. The result is less than `align`.
 #[inline(always)]
 #[must_use]
-pub(crate) const fn padding_for(addr: usize, align: usize) -> usize {
+pub const fn padding_for(addr: usize, align: usize) -> usize {
     addr.wrapping_neg() & (align - 1)
 }
 
@@ -25,7 +25,7 @@ pub(crate) const fn padding_for(addr: usize, align: usize) -> usize {
 /// each at most `isize::MAX`).
 #[inline(always)]
 #[must_use]
-pub(crate) const fn place_rounding_up(addr: usize, size: usize, align: usize) -> (usize, usize) {
+pub const fn place_rounding_up(addr: usize, size: usize, align: usize) -> (usize, usize) {
     let start = (addr + (align - 1)) & !(align - 1);
     (start, start + size)
 }
@@ -34,7 +34,7 @@ pub(crate) const fn place_rounding_up(addr: usize, size: usize, align: usize) ->
 /// add the padding, so that `size` can be added to `addr` alongside.
 #[inline(always)]
 #[must_use]
-pub(crate) const fn place_adding_padding(addr: usize, size: usize, align: usize) -> (usize, usize) {
+pub const fn place_adding_padding(addr: usize, size: usize, align: usize) -> (usize, usize) {
     let start = addr + padding_for(addr, align);
     (start, start + size)
 }
@@ -47,7 +47,7 @@ pub(crate) const fn place_adding_padding(addr: usize, size: usize, align: usize)
 /// `align` a power of two and `size <= isize::MAX - (align - 1)` (any valid `Layout`).
 #[inline(always)]
 #[must_use]
-pub(crate) const fn place_below(
+pub const fn place_below(
     addr: usize,
     limit: usize,
     size: usize,
@@ -65,7 +65,7 @@ pub(crate) const fn place_below(
 /// Whether a chunk of `capacity` bytes at `start` could hold `size` bytes aligned to
 /// `align` while empty.
 #[must_use]
-pub(crate) fn fits_when_empty(start: usize, capacity: usize, size: usize, align: usize) -> bool {
+pub fn fits_when_empty(start: usize, capacity: usize, size: usize, align: usize) -> bool {
     padding_for(start, align)
         .checked_add(size)
         .is_some_and(|needed| needed <= capacity)
@@ -74,7 +74,7 @@ pub(crate) fn fits_when_empty(start: usize, capacity: usize, size: usize, align:
 /// Whether `capacity` bytes at `start` end at or below `isize::MAX`, the condition
 /// under which the 64-bit fast path's single compare cannot wrap.
 #[must_use]
-pub(crate) fn ends_in_low_half(start: usize, capacity: usize) -> bool {
+pub fn ends_in_low_half(start: usize, capacity: usize) -> bool {
     start
         .checked_add(capacity)
         .is_some_and(|end| end <= isize::MAX as usize)
@@ -82,7 +82,7 @@ pub(crate) fn ends_in_low_half(start: usize, capacity: usize) -> bool {
 
 /// Why no chunk can be sized for a request: the arena's configuration forbids it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum GrowthRefused {
+pub enum GrowthRefused {
     /// The arena has a fixed capacity.
     Fixed,
     /// A chunk big enough would take the arena past its limit.
@@ -91,7 +91,7 @@ pub(crate) enum GrowthRefused {
 
 /// What sizing the next chunk needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ChunkRequest {
+pub struct ChunkRequest {
     /// Bytes requested.
     pub size: usize,
     /// Their alignment (a power of two).
@@ -116,7 +116,7 @@ pub(crate) struct ChunkRequest {
 /// # Errors
 /// [`GrowthRefused`] when the arena is fixed, or when even the request alone (with
 /// the padding a big alignment can need) would pass the limit.
-pub(crate) fn next_chunk_capacity(request: ChunkRequest) -> Result<usize, GrowthRefused> {
+pub fn next_chunk_capacity(request: ChunkRequest) -> Result<usize, GrowthRefused> {
     // Chunks start aligned to `chunk_align`; bigger alignments may need padding.
     let needed = request.size + request.align.saturating_sub(request.chunk_align);
     if !request.may_grow {
@@ -146,7 +146,7 @@ pub(crate) fn next_chunk_capacity(request: ChunkRequest) -> Result<usize, Growth
 /// workload that overflowed chunk 0 by its padding can measure a high-water mark that
 /// fits chunk 0 again, and then overflow it again every cycle.
 #[must_use]
-pub(crate) fn reset_chunk_capacity(
+pub fn reset_chunk_capacity(
     high_water: usize,
     first_capacity: usize,
     default_first_chunk: usize,

@@ -13,7 +13,6 @@ use std::sync::OnceLock;
 /// The byte written over freed memory by arenas in debug mode
 /// ([`ArenaConfig::debug_blocks`](crate::ArenaConfig::debug_blocks)). A value read
 /// back as `0xDD...` is a use-after-free in the caller's unsafe code.
-
 pub const POISON_BYTE: u8 = 0xDD;
 
 /// What an observer keeps about one block it was told of; the arena hands it back

@@ -16,7 +16,7 @@
 mod alloc;
 mod allocator;
 mod backing;
-mod bump;
+pub(crate) mod bump;
 mod config;
 mod debug;
 mod error;

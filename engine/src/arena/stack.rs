@@ -136,7 +136,7 @@ impl Arena {
 
     /// Gives back the last `size` bytes, like the C `arena_pop`.
     ///
-    /// In debug mode ([`ArenaConfig::debug_blocks`]) `size` must be the size of the
+    /// In debug mode ([`ArenaConfig::debug_blocks`](crate::ArenaConfig::debug_blocks)) `size` must be the size of the
     /// last block pushed or allocated, and that block's alignment padding goes too;
     /// the freed bytes are poisoned (zero-sized allocations are not blocks, and
     /// `pop(0)` frees nothing). Otherwise the offset simply moves back `size` bytes.

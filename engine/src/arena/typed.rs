@@ -451,6 +451,7 @@ allocation_family! {
 
 // The primitives: where `Arena`'s family gets fresh memory, and the one place that
 // writes values into it.
+#[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
 impl Arena {
     #[inline(always)]
     #[track_caller]

@@ -308,6 +308,7 @@ allocation_family! {
 
 // The primitives of the level's allocation family. Each records in the drop list
 // what needs `Drop`, and after `seal` adds its bytes to its call site's growth.
+#[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
 impl LevelArena {
     #[track_caller]
     fn family_place<T: Send + 'static>(&self, make: impl FnOnce() -> T) -> &mut T {

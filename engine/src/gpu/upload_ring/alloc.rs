@@ -2,6 +2,9 @@
 //! raw bytes, the `alloc_` calls copy values in.
 
 use super::{CHUNK_GRANULE, GpuUploadRing, UploadSlice, to_usize};
+use crate::gpu::UploadError;
+use crate::gpu::placement::{self, Placement, PlacementError};
+use std::sync::Arc;
 
 impl GpuUploadRing {
     /// Allocates `size` bytes at an offset aligned to `align` (a power of two;
@@ -9,17 +12,42 @@ impl GpuUploadRing {
     /// [`write_with`](GpuUploadRing::write_with) instead if you can.
     ///
     /// # Panics
-    /// If no frame is open ([`begin_frame`](GpuUploadRing::begin_frame) first) or
-    /// `align` is not a power of two.
+    /// If no frame is open ([`begin_frame`](GpuUploadRing::begin_frame) first), or
+    /// with the message of the [`UploadError`] that
+    /// [`try_push_aligned`](GpuUploadRing::try_push_aligned) returns.
+    #[track_caller]
     pub fn push_aligned(&mut self, size: u64, align: u64) -> UploadSlice {
-        let (chunk_index, offset) = self.alloc_in_chunk(size, align);
+        match self.try_push_aligned(size, align) {
+            Ok(slice) => slice,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// Fallible [`push_aligned`](GpuUploadRing::push_aligned).
+    ///
+    /// # Errors
+    /// [`UploadError::TooLarge`] if `size` is bigger than one GPU buffer of the
+    /// device may be, [`UploadError::BadAlignment`] if `align` is not a power of two.
+    /// The ring is unchanged.
+    ///
+    /// # Panics
+    /// If no frame is open.
+    ///
+    /// ```no_run
+    /// # fn f(ring: &mut engine::gpu::GpuUploadRing) {
+    /// let err = ring.try_push_aligned(u64::MAX - 15, 4).unwrap_err();
+    /// assert!(matches!(err, engine::gpu::UploadError::TooLarge { size, .. } if size == u64::MAX - 15));
+    /// # }
+    /// ```
+    pub fn try_push_aligned(&mut self, size: u64, align: u64) -> Result<UploadSlice, UploadError> {
+        let (chunk_index, offset) = self.reserve(size, align)?;
         let chunk = &self.regions[self.current].chunks[chunk_index];
-        UploadSlice {
+        Ok(UploadSlice {
             buffer: chunk.buffer.clone(),
             buffer_id: chunk.buffer_id,
             offset,
             size,
-        }
+        })
     }
 
     /// Allocates `size` bytes aligned to `align` and lets `fill` write them
@@ -35,6 +63,7 @@ impl GpuUploadRing {
     /// assert_eq!(slice.size(), 64);
     /// # }
     /// ```
+    #[track_caller]
     pub fn write_with(
         &mut self,
         size: u64,
@@ -42,7 +71,10 @@ impl GpuUploadRing {
         fill: impl FnOnce(wgpu::WriteOnly<'_, [u8]>),
     ) -> UploadSlice {
         assert!(size > 0, "GpuUploadRing::write_with of 0 bytes");
-        let (chunk_index, offset) = self.alloc_in_chunk(size, align);
+        let (chunk_index, offset) = match self.reserve(size, align) {
+            Ok(place) => place,
+            Err(error) => panic!("{error}"),
+        };
         let chunk = &mut self.regions[self.current].chunks[chunk_index];
         let start = to_usize(offset);
         let view = chunk
@@ -134,7 +166,10 @@ impl GpuUploadRing {
             "stride {stride} is smaller than the item ({item_size} bytes)"
         );
         let stride = to_usize(stride);
-        let size = (items.len() - 1) * stride + item_size;
+        // Saturating: a size that does not fit is refused by `write_with`, named.
+        let size = (items.len() - 1)
+            .saturating_mul(stride)
+            .saturating_add(item_size);
         let align = self.uniform_alignment;
         self.write_with(size as u64, align, |mut out| {
             for (index, item) in items.iter().enumerate() {
@@ -145,37 +180,56 @@ impl GpuUploadRing {
         })
     }
 
-    /// Finds room for `size` bytes in the current region, growing it if needed.
-    pub(super) fn alloc_in_chunk(&mut self, size: u64, align: u64) -> (usize, u64) {
+    /// Places `size` bytes aligned to `align` (at least `COPY_BUFFER_ALIGNMENT`) in
+    /// the current region, growing it by a chunk if they do not fit: the chunk's
+    /// index and the offset in it. Nothing changes on an error.
+    fn reserve(&mut self, size: u64, align: u64) -> Result<(usize, u64), UploadError> {
         assert!(
             self.frame_open,
             "GpuUploadRing allocation outside begin_frame/finish_frame"
         );
-        assert!(
-            align.is_power_of_two(),
-            "alignment {align} is not a power of two"
-        );
-        let align = align.max(wgpu::COPY_BUFFER_ALIGNMENT);
+        if !align.is_power_of_two() {
+            return Err(UploadError::BadAlignment {
+                ring: Arc::clone(&self.name),
+                align,
+            });
+        }
         let chunks = &self.regions[self.current].chunks;
         let last = chunks.len() - 1;
-        let last_capacity = chunks[last].capacity;
-        let offset = chunks[last].used.next_multiple_of(align);
-        let (chunk_index, offset) = if offset + size <= last_capacity {
-            (last, offset)
-        } else {
-            let capacity = (last_capacity * 2).max(size.next_multiple_of(CHUNK_GRANULE));
-            let mut chunk = self.create_chunk(capacity);
-            chunk.view = chunk.staging.slice(..).get_mapped_range_mut().ok();
-            self.grow_count += 1;
-            let chunks = &mut self.regions[self.current].chunks;
-            chunks.push(chunk);
-            (chunks.len() - 1, 0)
+        let placed = placement::place(
+            chunks[last].used,
+            chunks[last].capacity,
+            size,
+            align.max(wgpu::COPY_BUFFER_ALIGNMENT),
+            CHUNK_GRANULE,
+            self.max_buffer_size,
+        );
+        let (chunk_index, offset, end) = match placed {
+            Ok(Placement::InChunk { offset, end }) => (last, offset, end),
+            Ok(Placement::NewChunk { capacity }) => {
+                let mut chunk = self.create_chunk(capacity);
+                chunk.view = chunk.staging.slice(..).get_mapped_range_mut().ok();
+                self.grow_count += 1;
+                let chunks = &mut self.regions[self.current].chunks;
+                chunks.push(chunk);
+                (chunks.len() - 1, 0, size)
+            }
+            Err(PlacementError::TooLarge) => {
+                return Err(UploadError::TooLarge {
+                    ring: Arc::clone(&self.name),
+                    size,
+                    max_buffer_size: self.max_buffer_size,
+                });
+            }
+            Err(PlacementError::BadAlignment) => {
+                unreachable!("invariant: the alignment was checked above")
+            }
         };
         let chunk = &mut self.regions[self.current].chunks[chunk_index];
         let before = chunk.used;
-        chunk.used = offset + size;
-        self.used_bytes += chunk.used - before;
+        chunk.used = end;
+        self.used_bytes += end - before;
         self.allocation_count += 1;
-        (chunk_index, offset)
+        Ok((chunk_index, offset))
     }
 }

@@ -137,6 +137,8 @@ pub struct GpuUploadRing {
     region_target_bytes: u64,
     uniform_alignment: u64,
     storage_alignment: u64,
+    /// The device's largest buffer: no chunk, and so no request, may be bigger.
+    max_buffer_size: u64,
     budget_bytes: Option<usize>,
     used_bytes: u64,
     high_water_bytes: u64,
@@ -187,6 +189,7 @@ impl GpuUploadRing {
             region_target_bytes: initial,
             uniform_alignment: u64::from(limits.min_uniform_buffer_offset_alignment),
             storage_alignment: u64::from(limits.min_storage_buffer_offset_alignment),
+            max_buffer_size: limits.max_buffer_size,
             budget_bytes: config.budget_bytes,
             used_bytes: 0,
             high_water_bytes: 0,
