@@ -395,6 +395,37 @@ fn the_try_calls_fail_cleanly_in_a_full_level() {
     );
 }
 
+/// Audit finding 6: the growth report counted a call's bytes from before its fill
+/// closure ran, so bytes the closure allocated from the same level were counted at
+/// both call sites (32 bytes reported as 48).
+#[test]
+fn growth_is_not_counted_twice_when_a_fill_closure_allocates() {
+    let level = LevelArena::new("nested");
+    level.seal();
+    let outer_line = line!() + 1;
+    let values = level.alloc_slice_fill_with(2, |i| {
+        *level.alloc(i as u64 * 10) // line `outer_line + 1`: 2 × 8 bytes
+    }); // 2 × 8 bytes
+    assert_eq!(values, &[0, 10]);
+    let report = level.growth_report();
+    assert_eq!(report.total_bytes, 32);
+    let bytes_at = |line: u32| {
+        report
+            .sites
+            .iter()
+            .find(|site| site.location.line() == line)
+            .map(|site| (site.bytes, site.allocations))
+    };
+    assert_eq!(bytes_at(outer_line), Some((16, 1)), "{:?}", report.sites);
+    assert_eq!(
+        bytes_at(outer_line + 1),
+        Some((16, 2)),
+        "{:?}",
+        report.sites
+    );
+    assert_eq!(report.untracked_bytes(), 0);
+}
+
 #[test]
 fn debug_output_names_the_level() {
     let level = LevelArena::new("dbg-level");

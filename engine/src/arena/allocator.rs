@@ -22,7 +22,9 @@ impl Arena {
     fn is_last_allocation(&self, ptr: NonNull<u8>, size: usize) -> bool {
         // The start check matters: a block that ends a previous chunk can end exactly
         // where the current chunk begins, if the system allocator placed them so.
+        // Not while a slow path runs: it is moving the arena to another chunk.
         !self.config.debug_blocks
+            && !self.in_slow_path.get()
             && ptr.as_ptr().addr() >= self.chunk_start.get().addr()
             && ptr.as_ptr().wrapping_add(size) == self.ptr.get()
     }

@@ -73,6 +73,14 @@ pub enum AllocError {
         /// Size of the chunk that could not be allocated.
         chunk_bytes: usize,
     },
+    /// The arena was called while it was taking memory, from code that its slow path
+    /// called out to: a `#[global_allocator]` or a
+    /// [`BlockObserver`](crate::BlockObserver) that uses the same arena. The arena
+    /// refuses rather than let the two calls see each other's half-made changes.
+    Reentered {
+        /// Name of the arena.
+        arena: Arc<str>,
+    },
 }
 
 impl fmt::Display for AllocError {
@@ -116,6 +124,10 @@ impl fmt::Display for AllocError {
             } => write!(
                 f,
                 "arena `{arena}`: the system allocator refused a chunk of {chunk_bytes} bytes for a request of {requested} bytes"
+            ),
+            AllocError::Reentered { arena } => write!(
+                f,
+                "arena `{arena}` was called again while it was taking memory, from the global allocator or a block observer it called; an arena cannot be used from inside its own growth"
             ),
         }
     }

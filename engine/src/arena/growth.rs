@@ -30,6 +30,7 @@ impl Arena {
     #[cold]
     #[inline(never)]
     pub(super) fn alloc_slow(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        let _guard = self.enter_slow_path()?;
         let (size, align) = (layout.size(), layout.align());
         let offset_before = self.offset();
         // Debug mode sends everything here: the current chunk may still have room.
@@ -43,8 +44,9 @@ impl Arena {
             self.allocation_count.set(self.allocation_count.get() + 1);
             return Ok(NonNull::new(ptr::without_provenance_mut(align)).expect("align is non-zero"));
         }
-        // SAFETY: no other borrow of the slow state is alive: this function calls no
-        // user code and no other method that touches it.
+        // SAFETY: no other borrow of the slow state is alive: slow paths do not nest
+        // (the guard above), and what this one calls out to (the global allocator,
+        // for the chunk and the chunk list) cannot re-enter it past that guard.
         let slow = unsafe { &mut *self.slow.get() };
         let next = if slow.chunks.is_empty() {
             0
@@ -65,6 +67,17 @@ impl Arena {
             let kept_committed = self.committed.get() - spare_bytes;
             let last_capacity = slow.chunks[..next].last().map_or(0, Chunk::capacity);
             let capacity = self.next_chunk_capacity(size, align, kept_committed, last_capacity)?;
+            if self
+                .config
+                .limit_bytes
+                .is_some_and(|limit| self.committed.get() + capacity > limit)
+            {
+                // Holding the spares while the new chunk is taken would pass the
+                // limit, even for a moment: give them back first.
+                slow.chunks.truncate(next);
+                self.committed.set(kept_committed);
+                self.chunk_count.set(slow.chunks.len());
+            }
             let chunk = Chunk::allocate(capacity, offset_before).ok_or_else(|| {
                 AllocError::OutOfMemory {
                     arena: Arc::clone(&self.name),
@@ -74,6 +87,7 @@ impl Arena {
             })?;
             slow.chunks.truncate(next);
             slow.chunks.push(chunk);
+            self.chunk_count.set(slow.chunks.len());
             self.committed.set(kept_committed + capacity);
             self.grow_count.set(self.grow_count.get() + 1);
         }
@@ -146,6 +160,20 @@ impl Arena {
         } else {
             chunk.end()
         });
+    }
+
+    /// Makes the arena hold no chunk, as at construction without a capacity: every
+    /// pointer is the dangling 1, so the next allocation takes the slow path.
+    pub(super) fn enter_no_chunk(&self) {
+        let dangling = ptr::dangling_mut::<u8>();
+        self.chunk_index.set(0);
+        self.chunk_start.set(dangling);
+        self.chunk_end.set(dangling);
+        self.chunk_base.set(0);
+        self.ptr.set(dangling);
+        self.limit.set(dangling);
+        self.steady_chunk.set(ptr::null_mut());
+        self.steady_peak.set(ptr::null_mut());
     }
 
     /// Starts a cycle (at construction and at the end of every reset outside the

@@ -5,12 +5,18 @@ use super::Arena;
 impl Arena {
     /// Whether `addr..addr + len` lies inside memory this arena has handed out and
     /// not freed: the used part of one of its chunks. O(number of chunks).
+    ///
+    /// # Panics
+    /// If called from inside the arena's own slow path
+    /// ([`AllocError::Reentered`](crate::AllocError::Reentered)).
+    #[track_caller]
     pub(crate) fn holds_live_range(&self, addr: usize, len: usize) -> bool {
+        self.assert_not_in_slow_path();
         let Some(end) = addr.checked_add(len) else {
             return false;
         };
-        // SAFETY: only reads the chunk list; no other borrow of the slow state is
-        // alive while this `&self` method runs, and it calls no user code.
+        // SAFETY: only reads the chunk list. No slow path is running (checked above),
+        // so nothing borrows the slow state mutably, and this calls no other code.
         let slow = unsafe { &*self.slow.get() };
         let current = self.chunk_index.get();
         slow.chunks
@@ -39,11 +45,15 @@ impl Arena {
 impl Arena {
     /// `(address, capacity)` of each chunk held from the system, in logical order
     /// (spares left by a rewind included): the memory behind `committed_bytes`.
+    ///
+    /// # Panics
+    /// If called from inside the arena's own slow path.
     pub(crate) fn chunk_spans(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
         (0..).map_while(move |index| {
+            self.assert_not_in_slow_path();
             // SAFETY: the shared borrow of the slow state lives only inside this call,
-            // which calls no user code and no arena method, so no `&mut` to it can be
-            // alive meanwhile. Between calls the arena may change (an allocation in
+            // which calls no other code, and no slow path is running (checked above),
+            // so no `&mut` to it can be alive meanwhile. Between calls the arena may change (an allocation in
             // the caller's loop); each call then reads the chunk list as it is.
             let slow = unsafe { &*self.slow.get() };
             slow.chunks

@@ -141,6 +141,13 @@ pub struct Arena {
     committed: Cell<usize>,
     grow_count: Cell<u64>,
     reset_count: u64,
+    /// Chunks held, kept beside the chunk list so that `stats` never reads the
+    /// slow state.
+    chunk_count: Cell<usize>,
+    /// Set while a slow path runs (see [`SlowPathGuard`]): the slow state may be
+    /// borrowed, and code it calls out to (the global allocator, a block observer)
+    /// must not re-enter the arena.
+    in_slow_path: Cell<bool>,
     slow: UnsafeCell<SlowState>,
     id: u64,
     name: Arc<str>,
@@ -284,6 +291,8 @@ impl Arena {
             committed: Cell::new(0),
             grow_count: Cell::new(0),
             reset_count: 0,
+            chunk_count: Cell::new(0),
+            in_slow_path: Cell::new(false),
             slow: UnsafeCell::new(SlowState::default()),
             id: NEXT_ARENA_ID.fetch_add(1, Ordering::Relaxed),
             name: name.into(),
@@ -307,6 +316,7 @@ impl Arena {
             arena.committed.set(initial);
             arena.grow_count.set(1);
             arena.slow.get_mut().chunks.push(chunk);
+            arena.chunk_count.set(1);
             arena.enter_chunk(0);
         }
         arena.begin_cycle();
@@ -348,9 +358,7 @@ impl Arena {
     #[must_use]
     pub fn stats(&self) -> ArenaStats {
         let used_bytes = self.offset();
-        // SAFETY: only reads the chunk count; no other borrow of the slow state is
-        // alive while `&self` methods run to completion.
-        let chunk_count = unsafe { &*self.slow.get() }.chunks.len();
+        let chunk_count = self.chunk_count.get();
         ArenaStats {
             name: Arc::clone(&self.name),
             used_bytes,
@@ -374,6 +382,58 @@ impl Arena {
     #[must_use]
     pub fn config(&self) -> &ArenaConfig {
         &self.config
+    }
+}
+
+/// Marks an arena as inside a slow path for as long as it lives.
+///
+/// A slow path borrows the arena's slow state and calls out to code the engine does
+/// not control: the global allocator (for chunks and the chunk and block lists) and a
+/// [`BlockObserver`]. Such code can reach the same arena through safe code (a
+/// thread-local `&Arena`, say) and call it again. While the guard lives, every entry
+/// that would touch the slow state refuses instead ([`Arena::enter_slow_path`]), and
+/// the fast path is closed (`limit` is `ptr`) so that allocations come to that check.
+/// Dropping the guard, on return or unwind, reopens the fast path.
+pub(super) struct SlowPathGuard<'a> {
+    arena: &'a Arena,
+}
+
+impl Drop for SlowPathGuard<'_> {
+    fn drop(&mut self) {
+        let arena = self.arena;
+        arena.in_slow_path.set(false);
+        // Outside a slow path, `limit` is the current chunk's end, or `ptr` in debug
+        // mode so that every allocation is recorded.
+        arena.limit.set(if arena.config.debug_blocks {
+            arena.ptr.get()
+        } else {
+            arena.chunk_end.get()
+        });
+    }
+}
+
+impl Arena {
+    /// Enters a slow path, or says that one is already running: the arena was
+    /// called again from code its slow path called out to.
+    pub(super) fn enter_slow_path(&self) -> Result<SlowPathGuard<'_>, AllocError> {
+        if self.in_slow_path.replace(true) {
+            return Err(AllocError::Reentered {
+                arena: Arc::clone(&self.name),
+            });
+        }
+        self.limit.set(self.ptr.get());
+        Ok(SlowPathGuard { arena: self })
+    }
+
+    /// Panics with the [`AllocError::Reentered`] message if a slow path is running,
+    /// for the `&self` calls that read the slow state.
+    #[track_caller]
+    pub(super) fn assert_not_in_slow_path(&self) {
+        if self.in_slow_path.get() {
+            alloc_failed(AllocError::Reentered {
+                arena: Arc::clone(&self.name),
+            });
+        }
     }
 }
 

@@ -358,27 +358,47 @@ impl Arena {
                 DEFAULT_FIRST_CHUNK_BYTES,
                 limit,
             );
-            match Chunk::allocate(target, 0) {
-                Some(chunk) => {
-                    slow.chunks.clear();
+            let must_free_first = limit.is_some_and(|limit| self.committed.get() + target > limit);
+            if must_free_first {
+                // Taking the new chunk while holding the old ones would pass the limit,
+                // even for a moment. If the system then refuses the new chunk, the
+                // arena is left with none and takes one on its next allocation.
+                slow.chunks.clear();
+                self.committed.set(0);
+                if let Some(chunk) = Chunk::allocate(target, 0) {
                     slow.chunks.push(chunk);
                     self.committed.set(target);
                     self.grow_count.set(self.grow_count.get() + 1);
                 }
-                None => {
-                    // Keep the biggest chunk we already have rather than fail a reset.
-                    let biggest = (0..slow.chunks.len())
-                        .max_by_key(|&index| slow.chunks[index].capacity())
-                        .expect("chunks is not empty");
-                    let chunk = slow.chunks.swap_remove(biggest);
-                    slow.chunks.clear();
-                    self.committed.set(chunk.capacity());
-                    slow.chunks.push(chunk);
+            } else {
+                match Chunk::allocate(target, 0) {
+                    Some(chunk) => {
+                        slow.chunks.clear();
+                        slow.chunks.push(chunk);
+                        self.committed.set(target);
+                        self.grow_count.set(self.grow_count.get() + 1);
+                    }
+                    None => {
+                        // Keep the biggest chunk we already have rather than fail a reset.
+                        let biggest = (0..slow.chunks.len())
+                            .max_by_key(|&index| slow.chunks[index].capacity())
+                            .expect("chunks is not empty");
+                        let chunk = slow.chunks.swap_remove(biggest);
+                        slow.chunks.clear();
+                        self.committed.set(chunk.capacity());
+                        slow.chunks.push(chunk);
+                    }
                 }
             }
         }
-        slow.chunks[0].base_offset = 0;
-        self.enter_chunk(0);
+        self.chunk_count.set(slow.chunks.len());
+        match slow.chunks.first_mut() {
+            Some(first) => {
+                first.base_offset = 0;
+                self.enter_chunk(0);
+            }
+            None => self.enter_no_chunk(),
+        }
         self.begin_cycle();
     }
 

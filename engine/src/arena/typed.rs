@@ -257,6 +257,9 @@ macro_rules! allocation_family {
 
             /// A slice of `len` copies of `value`.
             ///
+            /// Costs one bump and a store per element; nothing per element for a
+            /// zero-sized `T`.
+            ///
             /// # Panics
             /// If the size overflows or the arena cannot grow.
             ///
@@ -268,6 +271,14 @@ macro_rules! allocation_family {
             #[track_caller]
             #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
             pub fn alloc_slice_fill_copy<T: Copy + $($bound)+>(&self, len: usize, value: T) -> &mut [T] {
+                if ::core::mem::size_of::<T>() == 0 {
+                    // Zero-sized copies need no writes: no loop over `len`.
+                    let empty = self.family_place_slice(0, |_| value);
+                    // SAFETY: an aligned, non-null pointer is valid for any number of
+                    // zero-sized values, and `T: Copy` with `value` in hand, so `len`
+                    // copies of it may exist.
+                    return unsafe { ::core::slice::from_raw_parts_mut(empty.as_mut_ptr(), len) };
+                }
                 self.family_place_slice(len, |_| value)
             }
 
@@ -293,6 +304,12 @@ macro_rules! allocation_family {
                 len: usize,
                 value: T,
             ) -> Result<&mut [T], $crate::AllocError> {
+                if ::core::mem::size_of::<T>() == 0 {
+                    // Zero-sized copies need no writes: no loop over `len`.
+                    let empty = self.family_try_place_slice(0, |_| value)?;
+                    // SAFETY: as in `alloc_slice_fill_copy`.
+                    return Ok(unsafe { ::core::slice::from_raw_parts_mut(empty.as_mut_ptr(), len) });
+                }
                 self.family_try_place_slice(len, |_| value)
             }
 

@@ -47,13 +47,13 @@ impl DropList {
         &self,
         arena: &Arena,
         make: impl FnOnce() -> T,
-    ) -> Result<NonNull<T>, AllocError> {
+    ) -> Result<(NonNull<T>, usize), AllocError> {
         let mut make = Some(make);
-        let slice = self.alloc_slice_with(arena, 1, |_| {
+        let (slice, reserved_end) = self.alloc_slice_with(arena, 1, |_| {
             make.take()
                 .expect("invariant: a one-element slice is filled once")()
         })?;
-        Ok(slice.cast())
+        Ok((slice.cast(), reserved_end))
     }
 
     /// Allocates `len` values made by `fill` in `arena` and records their destructor
@@ -66,7 +66,7 @@ impl DropList {
         arena: &Arena,
         len: usize,
         mut fill: impl FnMut(usize) -> T,
-    ) -> Result<NonNull<[T]>, AllocError> {
+    ) -> Result<(NonNull<[T]>, usize), AllocError> {
         let values_layout = Layout::array::<T>(len).map_err(|_| AllocError::SizeOverflow {
             arena: arena.name_arc(),
             count: len,
@@ -85,6 +85,8 @@ impl DropList {
             (values_layout, 0)
         };
         let block = arena.try_alloc_layout(layout)?;
+        // Before `fill` runs: what it allocates itself is not this block's.
+        let reserved_end = arena.offset();
         // SAFETY: `values_offset` is within the block that `layout` describes.
         let first = unsafe { block.add(values_offset) }.cast::<T>();
         for index in 0..len {
@@ -106,7 +108,7 @@ impl DropList {
             self.newest.set(block.cast::<DropEntry>().as_ptr());
             self.len.set(self.len.get() + len);
         }
-        Ok(NonNull::slice_from_raw_parts(first, len))
+        Ok((NonNull::slice_from_raw_parts(first, len), reserved_end))
     }
 
     /// Runs every recorded destructor, newest first, and forgets them.

@@ -278,11 +278,13 @@ impl LevelArena {
         report
     }
 
-    fn note_growth(&self, location: &'static Location<'static>, offset_before: usize) {
+    /// Adds `bytes`, taken by one call at `location`, to that site's growth after
+    /// the seal. The callers count only their own block: bytes that a fill closure
+    /// allocated from the level meanwhile belong to the closure's own call site.
+    fn note_growth(&self, location: &'static Location<'static>, bytes: usize) {
         if self.sealed_at.get().is_none() {
             return;
         }
-        let bytes = self.arena.offset().saturating_sub(offset_before);
         let mut growth = self.growth.borrow_mut();
         match growth.iter_mut().find(|site| site.location == location) {
             Some(site) => {
@@ -324,8 +326,8 @@ impl LevelArena {
         make: impl FnOnce() -> T,
     ) -> Result<&mut T, AllocError> {
         let before = self.arena.offset();
-        let slot = self.drops.alloc_with(&self.arena, make)?;
-        self.note_growth(Location::caller(), before);
+        let (slot, reserved_end) = self.drops.alloc_with(&self.arena, make)?;
+        self.note_growth(Location::caller(), reserved_end.saturating_sub(before));
         // SAFETY: `slot` is a fresh, initialized value in the arena, borrowed for the
         // lifetime of `&self`; `unload` and `drop` need `&mut self` / ownership.
         Ok(unsafe { &mut *slot.as_ptr() })
@@ -350,8 +352,8 @@ impl LevelArena {
         fill: impl FnMut(usize) -> T,
     ) -> Result<&mut [T], AllocError> {
         let before = self.arena.offset();
-        let slice = self.drops.alloc_slice_with(&self.arena, len, fill)?;
-        self.note_growth(Location::caller(), before);
+        let (slice, reserved_end) = self.drops.alloc_slice_with(&self.arena, len, fill)?;
+        self.note_growth(Location::caller(), reserved_end.saturating_sub(before));
         // SAFETY: fresh, initialized values in the arena, borrowed for `&self`.
         Ok(unsafe { &mut *slice.as_ptr() })
     }
@@ -368,7 +370,10 @@ impl LevelArena {
     fn family_try_copy_slice<T: Copy>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
         let before = self.arena.offset();
         let slice = self.arena.try_alloc_slice_copy(src)?;
-        self.note_growth(Location::caller(), before);
+        self.note_growth(
+            Location::caller(),
+            self.arena.offset().saturating_sub(before),
+        );
         Ok(slice)
     }
 }

@@ -146,3 +146,20 @@ fn alloc_slice_copy_copies_every_length_of_every_element_size() {
     check(|i| i as u64 * 13);
     check(|i| i as u128 * 17);
 }
+
+/// Audit finding 7: a fill of zero-sized values looped `len` times (2^26 took 1.9 s
+/// in a debug build), so `usize::MAX` of them never returned.
+#[test]
+fn zero_sized_fills_do_not_loop_over_their_length() {
+    let arena = Arena::new("zst");
+    let units: &mut [()] = arena.alloc_slice_fill_copy(usize::MAX, ());
+    assert_eq!(units.len(), usize::MAX);
+    let units = arena.try_alloc_slice_fill_copy(usize::MAX, ()).unwrap();
+    assert_eq!(units.len(), usize::MAX);
+    assert_eq!(arena.offset(), 0, "zero-sized values take no bytes");
+    let level = engine::LevelArena::new("zst level");
+    assert_eq!(
+        level.alloc_slice_fill_copy(usize::MAX, ()).len(),
+        usize::MAX
+    );
+}
