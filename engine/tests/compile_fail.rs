@@ -23,6 +23,7 @@ fn freed_or_shared_arena_memory_does_not_compile() {
     cases.compile_fail("tests/compile_fail/use_after_*.rs");
     cases.compile_fail("tests/compile_fail/scope_*.rs");
     cases.compile_fail("tests/compile_fail/not_sync.rs");
+    cases.compile_fail("tests/compile_fail/asset_arena_is_read_only.rs");
     cases.compile_fail("tests/compile_fail/frame_*.rs");
 }
 

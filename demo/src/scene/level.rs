@@ -449,7 +449,7 @@ impl Level {
 
     /// The asset arena's memory (for telemetry).
     #[must_use]
-    pub fn asset_arena(&self) -> &engine::Arena {
+    pub fn asset_arena(&self) -> engine::ArenaView<'_> {
         self.assets.arena()
     }
 

@@ -1,6 +1,7 @@
 //! Questions the other lifetimes ask about an arena's memory.
 
-use super::Arena;
+use super::{Arena, ArenaStats};
+use std::fmt;
 
 impl Arena {
     /// Whether `addr..addr + len` lies inside memory this arena has handed out and
@@ -60,5 +61,76 @@ impl Arena {
                 .get(index)
                 .map(|chunk| (chunk.start().addr(), chunk.capacity()))
         })
+    }
+}
+
+/// A read-only view of an arena: its name, offset and stats, and what telemetry
+/// reads. It cannot allocate or free, so an owner that must keep its arena's
+/// contents in step with its own records (as [`AssetArena`](crate::AssetArena) does)
+/// can show its arena without handing out allocation.
+///
+/// Copying it is copying a reference. Any `&Arena` converts into one.
+///
+/// ```
+/// use engine::{Arena, ArenaView};
+/// let arena = Arena::new("scratch");
+/// arena.alloc(1u64);
+/// let view = ArenaView::from(&arena);
+/// assert_eq!((view.name(), view.offset()), ("scratch", 8));
+/// assert_eq!(view.stats().allocation_count, 1);
+/// ```
+#[derive(Clone, Copy)]
+pub struct ArenaView<'a> {
+    arena: &'a Arena,
+}
+
+impl<'a> ArenaView<'a> {
+    /// The arena's name.
+    ///
+    /// ```
+    /// assert_eq!(engine::ArenaView::from(&engine::Arena::new("a")).name(), "a");
+    /// ```
+    #[must_use]
+    pub fn name(&self) -> &'a str {
+        self.arena.name()
+    }
+
+    /// Bytes in use; see [`Arena::offset`].
+    ///
+    /// ```
+    /// assert_eq!(engine::ArenaView::from(&engine::Arena::new("a")).offset(), 0);
+    /// ```
+    #[must_use]
+    pub fn offset(&self) -> usize {
+        self.arena.offset()
+    }
+
+    /// A snapshot of the arena's memory; see [`Arena::stats`]. Never allocates
+    /// (beyond a reference count on the name).
+    ///
+    /// ```
+    /// let arena = engine::Arena::with_capacity("a", 4096);
+    /// assert_eq!(engine::ArenaView::from(&arena).stats().committed_bytes, 4096);
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> ArenaStats {
+        self.arena.stats()
+    }
+
+    /// The chunks behind the arena's committed bytes, for telemetry.
+    pub(crate) fn chunk_spans(&self) -> impl Iterator<Item = (usize, usize)> + 'a {
+        self.arena.chunk_spans()
+    }
+}
+
+impl<'a> From<&'a Arena> for ArenaView<'a> {
+    fn from(arena: &'a Arena) -> ArenaView<'a> {
+        ArenaView { arena }
+    }
+}
+
+impl fmt::Debug for ArenaView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ArenaView").field(self.arena).finish()
     }
 }

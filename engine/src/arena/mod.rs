@@ -27,10 +27,12 @@ mod short_copy;
 mod stack;
 mod stats;
 mod typed;
+mod undo;
 
 pub use config::{ArenaConfig, DEFAULT_FIRST_CHUNK_BYTES, Growth};
 pub use debug::{BlockObserver, BlockTicket, POISON_BYTE, set_block_observer};
 pub use error::{AllocError, StackError};
+pub use inspect::ArenaView;
 pub use scope::Scope;
 pub use stack::{Mark, PUSH_ALIGN};
 pub use stats::ArenaStats;

@@ -41,7 +41,21 @@ impl AssetArena {
         if metadata.is_dir() {
             return Err(io_error(io::ErrorKind::IsADirectory.into()));
         }
-        let file_bytes = metadata.len();
+        self.load_from(path, &mut file, metadata.len())
+    }
+
+    /// [`load`](AssetArena::load) from an open file of `file_bytes` bytes, read in
+    /// two passes: the checksum first, then the payload into the arena.
+    pub(super) fn load_from(
+        &mut self,
+        path: &Path,
+        file: &mut (impl Read + Seek),
+        file_bytes: u64,
+    ) -> Result<AssetId, AssetError> {
+        let io_error = |source| AssetError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let mut header = [0u8; ASSET_HEADER_BYTES];
         if file_bytes < ASSET_HEADER_BYTES as u64 {
             return Err(AssetError::HeaderTruncated {
@@ -112,22 +126,24 @@ impl AssetArena {
         };
         // Check the payload before touching the arena, so that a corrupt file leaves
         // it exactly as it was (no allocation, no growth).
-        let actual = checksum_of(&mut file, header.payload_len).map_err(read_error)?;
+        let actual = checksum_of(file, header.payload_len).map_err(read_error)?;
         if actual != header.checksum {
             return Err(mismatch(actual));
         }
         file.seek(SeekFrom::Start(ASSET_HEADER_BYTES as u64))
             .map_err(io_error)?;
-        let mark = self.arena.mark();
+        // From here the arena may grow for the payload: a failure undoes that too,
+        // so that the stats are as they were.
+        let snapshot = self.arena.snapshot();
         let payload = self.alloc_payload(path, len)?;
         if let Err(source) = file.read_exact(payload) {
-            self.arena.rewind(mark);
+            self.arena.undo_since(snapshot);
             return Err(read_error(source));
         }
         // Checked again: the file may have changed since the first pass.
         let actual = crc32fast::hash(payload);
         if actual != header.checksum {
-            self.arena.rewind(mark);
+            self.arena.undo_since(snapshot);
             return Err(mismatch(actual));
         }
         let start = payload.as_ptr();
@@ -215,7 +231,7 @@ impl AssetArena {
 }
 
 /// CRC-32 of the next `len` bytes of `file`, read through a small stack buffer.
-fn checksum_of(file: &mut File, len: u64) -> io::Result<u32> {
+fn checksum_of(file: &mut impl Read, len: u64) -> io::Result<u32> {
     let mut hasher = crc32fast::Hasher::new();
     let mut buffer = [0u8; 16 * 1024];
     let mut left = len;
@@ -228,4 +244,77 @@ fn checksum_of(file: &mut File, len: u64) -> io::Result<u32> {
         left -= chunk as u64;
     }
     Ok(hasher.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{AssetArena, AssetError, AssetKind, encode_asset};
+    use std::io::{self, Cursor, Read, Seek, SeekFrom};
+    use std::path::Path;
+
+    /// A file whose bytes change between the checksum pass and the payload pass:
+    /// the second seek (back to the payload) switches to `second`.
+    struct ChangingFile {
+        first: Cursor<Vec<u8>>,
+        second: Cursor<Vec<u8>>,
+        seeks: usize,
+    }
+
+    impl Read for ChangingFile {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.seeks == 0 {
+                self.first.read(buf)
+            } else {
+                self.second.read(buf)
+            }
+        }
+    }
+
+    impl Seek for ChangingFile {
+        fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+            self.seeks += 1;
+            self.first.seek(to)?;
+            self.second.seek(to)
+        }
+    }
+
+    /// Audit finding 3: when the file changed between the two passes, `load` failed
+    /// with `ChecksumMismatch` but kept the chunk it had grown into for the payload
+    /// (committed 4096 -> 4198400, chunks 1 -> 2, high-water 7 -> 4194311).
+    #[test]
+    fn a_file_that_changes_between_passes_leaves_the_arena_exactly_as_it_was() {
+        let mut assets = AssetArena::with_config(
+            "changing",
+            crate::ArenaConfig {
+                initial_capacity: 4096,
+                ..Default::default()
+            },
+        );
+        let earlier = assets.insert("earlier", AssetKind::RAW, b"kept").unwrap();
+        let payload = vec![1u8; 4 << 20];
+        let first = encode_asset(AssetKind::TEXTURE, &payload);
+        let mut second = first.clone();
+        *second.last_mut().unwrap() = 2; // same header, other payload
+        let before = assets.stats();
+        let mut file = ChangingFile {
+            first: Cursor::new(first.clone()),
+            second: Cursor::new(second),
+            seeks: 0,
+        };
+        let error = assets
+            .load_from(Path::new("changing.asset"), &mut file, first.len() as u64)
+            .unwrap_err();
+        assert!(
+            matches!(error, AssetError::ChecksumMismatch { .. }),
+            "{error}"
+        );
+        assert_eq!(assets.stats(), before);
+        assert_eq!(assets.get(earlier), b"kept");
+        // And the arena works as before: the same file, unchanged, loads.
+        let mut file = Cursor::new(first.clone());
+        let id = assets
+            .load_from(Path::new("steady.asset"), &mut file, first.len() as u64)
+            .unwrap();
+        assert_eq!(assets.get(id), &payload[..]);
+    }
 }

@@ -11,7 +11,7 @@ pub use format::{
     write_asset_file,
 };
 
-use crate::{Arena, ArenaConfig, ArenaStats, Mark, StackError};
+use crate::{Arena, ArenaConfig, ArenaStats, ArenaView, Mark, StackError};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -384,14 +384,17 @@ impl AssetArena {
         self.arena.stats()
     }
 
-    /// The underlying arena (read-only use: reporting, telemetry).
+    /// A read-only view of the underlying arena, for reports and telemetry. It
+    /// cannot allocate: every byte in the arena belongs to an asset, which is what
+    /// lets [`release_to`](AssetArena::release_to) check a mark.
     ///
     /// ```
-    /// assert_eq!(engine::AssetArena::new("assets").arena().name(), "assets");
+    /// let assets = engine::AssetArena::new("assets");
+    /// assert_eq!(assets.arena().name(), "assets");
     /// ```
     #[must_use]
-    pub fn arena(&self) -> &Arena {
-        &self.arena
+    pub fn arena(&self) -> ArenaView<'_> {
+        ArenaView::from(&self.arena)
     }
 }
 

@@ -56,7 +56,7 @@ pub(crate) mod tracy;
 
 pub use report::{ArenaKind, ArenaReport, MemoryReport};
 
-use crate::{Arena, ArenaStats, FrameArenaRole, FrameArenas};
+use crate::{ArenaStats, ArenaView, FrameArenaRole, FrameArenas};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -189,9 +189,10 @@ impl Telemetry {
         }
     }
 
-    /// Records `arena` in this frame's report (and in Tracy), `overflow_bytes` being
-    /// how far it went over its per-frame budget this frame (0 if none, or if it has
-    /// no such budget).
+    /// Records `arena` (an `&Arena`, or the [`ArenaView`] of an
+    /// [`AssetArena`](crate::AssetArena)) in this frame's report (and in Tracy),
+    /// `overflow_bytes` being how far it went over its per-frame budget this frame (0
+    /// if none, or if it has no such budget).
     ///
     /// ```
     /// use engine::{ArenaKind, LevelArena, Telemetry};
@@ -203,10 +204,16 @@ impl Telemetry {
     /// assert_eq!(telemetry.report().arena("level").unwrap().used_bytes, 12);
     /// ```
     #[inline]
-    pub fn record_arena(&mut self, kind: ArenaKind, arena: &Arena, overflow_bytes: usize) {
+    pub fn record_arena<'a>(
+        &mut self,
+        kind: ArenaKind,
+        arena: impl Into<ArenaView<'a>>,
+        overflow_bytes: usize,
+    ) {
         if !self.enabled {
             return;
         }
+        let arena = arena.into();
         self.record(kind, &arena.stats(), overflow_bytes, arena.chunk_spans());
     }
 
