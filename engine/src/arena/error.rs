@@ -65,6 +65,11 @@ pub enum AllocError {
     /// on addresses below that. No 64-bit system we know of maps user memory there;
     /// pointers tagged in their top byte (HWASan on AArch64) can point there, so
     /// under HWASan this error comes at random.
+    ///
+    /// The one failure that can change the arena: an arena with a limit gives back
+    /// its spare chunks (left by a rewind) before it takes a new one, when holding
+    /// both would pass the limit. If the system then refuses the new chunk, the
+    /// spares stay given back, and `committed_bytes` is lower by them.
     OutOfMemory {
         /// Name of the arena.
         arena: Arc<str>,
