@@ -159,11 +159,26 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Runs `program` with Tracy on a free port, as the profiler; returns what Tracy
-/// got and the program's own report.
-fn run(program: &Path, args: &[&str], name: &str) -> (Capture, BTreeMap<String, Vec<Row>>) {
+/// What one run of a program gave.
+struct Run {
+    /// What Tracy got.
+    capture: Capture,
+    /// The program's own report, by arena.
+    report: BTreeMap<String, Vec<Row>>,
+    /// What it printed.
+    stdout: String,
+}
+
+/// Runs `program` with Tracy on a free port, as the profiler.
+fn run(program: &Path, args: &[&str], name: &str) -> Run {
     let deadline = Instant::now() + Duration::from_secs(120);
-    let csv = std::env::temp_dir().join(format!("tracy-wire-{name}-{}.csv", std::process::id()));
+    let file = |extension: &str| {
+        std::env::temp_dir().join(format!(
+            "tracy-wire-{name}-{}.{extension}",
+            std::process::id()
+        ))
+    };
+    let (csv, stdout) = (file("csv"), file("stdout"));
     let port = free_port();
     let child = Command::new(program)
         .args(args)
@@ -171,7 +186,7 @@ fn run(program: &Path, args: &[&str], name: &str) -> (Capture, BTreeMap<String, 
         .arg(&csv)
         .env("TRACY_PORT", port.to_string())
         .env_remove("TRACY_NO_EXIT")
-        .stdout(Stdio::null())
+        .stdout(std::fs::File::create(&stdout).expect("a file for the output"))
         .spawn()
         .expect("the example starts");
     let program = Program(child);
@@ -179,15 +194,51 @@ fn run(program: &Path, args: &[&str], name: &str) -> (Capture, BTreeMap<String, 
         .unwrap_or_else(|error| panic!("capturing {name}: {error}"));
     program.finish(deadline);
     let report = read_report(&csv);
+    let printed = std::fs::read_to_string(&stdout).expect("the output file");
     let _ = std::fs::remove_file(&csv);
-    (capture, report)
+    let _ = std::fs::remove_file(&stdout);
+    Run {
+        capture,
+        report,
+        stdout: printed,
+    }
+}
+
+/// Frames of the shared `game_loop` run: three levels of 30 frames (1, 2, 1).
+const GAME_LOOP_FRAMES: usize = 90;
+
+/// One run of `game_loop`, shared by the tests that read it. Its 4 KiB frame budget
+/// puts every frame over budget, the last one included.
+fn game_loop_run() -> &'static Run {
+    static RUN: OnceLock<Run> = OnceLock::new();
+    RUN.get_or_init(|| {
+        run(
+            &build().game_loop,
+            &[
+                "--frames",
+                &GAME_LOOP_FRAMES.to_string(),
+                "--frames-per-level",
+                "30",
+                "--frame-budget",
+                "4096",
+                "--print-every",
+                "1000000",
+            ],
+            "game_loop",
+        )
+    })
 }
 
 /// The checks every run shares: no event the profiler would stop on, one frame mark
 /// per frame, and for every arena a pool that holds its committed bytes at every
-/// frame mark, is discarded once per reset, ends empty, and a plot of its used
-/// bytes.
-fn check_arena_pools(capture: &Capture, report: &BTreeMap<String, Vec<Row>>, frames: usize) {
+/// frame mark, is never discarded while the arena lives (a reset keeps chunks),
+/// ends empty, and a plot of its used bytes, then 0 for the arenas in `forgotten`.
+fn check_arena_pools(
+    capture: &Capture,
+    report: &BTreeMap<String, Vec<Row>>,
+    frames: usize,
+    forgotten: &[&str],
+) {
     assert!(
         capture.errors.is_empty(),
         "the profiler would have stopped: {:?}",
@@ -227,16 +278,7 @@ fn check_arena_pools(capture: &Capture, report: &BTreeMap<String, Vec<Row>>, fra
                 "{name}, frame {frame}: Tracy's pool holds {} bytes, the arena committed {}",
                 at_mark.bytes, row.committed_bytes
             );
-            let resets = if frame == 0 {
-                0 // the profiler had seen nothing to discard
-            } else {
-                row.reset_count - rows[frame - 1].reset_count
-            };
-            assert_eq!(
-                at_mark.discards, resets,
-                "{name}, frame {frame}: {} discards for {resets} resets",
-                at_mark.discards
-            );
+            assert_eq!(at_mark.discards, 0, "{name}, frame {frame}: a discard");
         }
         let final_pool = &capture.pools[&pool];
         assert!(
@@ -247,7 +289,10 @@ fn check_arena_pools(capture: &Capture, report: &BTreeMap<String, Vec<Row>>, fra
         let plot = capture
             .plot_named(&format!("{name} used"))
             .unwrap_or_else(|| panic!("no plot `{name} used`"));
-        let used: Vec<f64> = rows.iter().map(|row| row.used_bytes as f64).collect();
+        let mut used: Vec<f64> = rows.iter().map(|row| row.used_bytes as f64).collect();
+        if forgotten.contains(&name.as_str()) {
+            used.push(0.0);
+        }
         assert_eq!(
             plot,
             used.as_slice(),
@@ -320,57 +365,27 @@ fn the_header_layout_is_the_one_the_client_sends() {
     assert!(layout.len() > 100);
 }
 
+/// The arenas `game_loop` records, and the two it forgets when the run ends.
+const GAME_LOOP_ARENAS: [&str; 6] = [
+    "assets",
+    "frame.a",
+    "frame.b",
+    "frame.worker0",
+    "frame.worker1",
+    "level",
+];
+const GAME_LOOP_FORGOTTEN: [&str; 2] = ["level", "assets"];
+
 #[test]
 fn game_loop_reports_to_tracy_what_its_arenas_hold() {
-    let frames = 90;
-    let (capture, report) = run(
-        &build().game_loop,
-        &[
-            "--frames",
-            &frames.to_string(),
-            "--frames-per-level",
-            "30",
-            "--frame-budget",
-            "16384",
-            "--print-every",
-            "1000000",
-        ],
-        "game_loop",
-    );
+    let Run {
+        capture, report, ..
+    } = game_loop_run();
     let names: Vec<&str> = report.keys().map(String::as_str).collect();
-    assert_eq!(
-        names,
-        [
-            "assets",
-            "frame.a",
-            "frame.b",
-            "frame.worker0",
-            "frame.worker1",
-            "level"
-        ],
-        "the arenas recorded"
-    );
-    check_arena_pools(&capture, &report, frames);
-    check_messages(&capture, &report);
+    assert_eq!(names, GAME_LOOP_ARENAS, "the arenas recorded");
+    check_arena_pools(capture, report, GAME_LOOP_FRAMES, &GAME_LOOP_FORGOTTEN);
+    check_messages(capture, report);
 
-    // The run exercised what it checks.
-    let buffers = ["frame.a", "frame.b"].map(|name| capture.pool_named(name).unwrap());
-    let frame_discards: u64 = capture
-        .frames
-        .iter()
-        .flat_map(|frame| buffers.iter().map(|pool| frame.pools[pool].discards))
-        .sum();
-    assert_eq!(
-        frame_discards,
-        frames as u64 - 1,
-        "a frame buffer reset per frame after the first"
-    );
-    // And one more each when the telemetry was dropped, leaving the pools empty.
-    let all_discards: u64 = buffers
-        .iter()
-        .map(|pool| capture.pools[pool].discards)
-        .sum();
-    assert_eq!(all_discards, frames as u64 + 1);
     let kinds: Vec<&str> = report.values().map(|rows| rows[0].kind.as_str()).collect();
     assert_eq!(
         kinds,
@@ -392,22 +407,167 @@ fn game_loop_reports_to_tracy_what_its_arenas_hold() {
     );
     // The frame's phases are tracing spans: frame, update, build_draws, telemetry.
     assert!(
-        capture.zones_begun >= 4 * frames as u64,
+        capture.zones_begun >= 4 * GAME_LOOP_FRAMES as u64,
         "{} zones",
         capture.zones_begun
     );
     assert_eq!(capture.zones_begun, capture.zones_ended);
 }
 
+/// Finding 8: Tracy's pool graph dropped to 0 at every reset, because a reset was
+/// sent as a discard of the pool and every chunk allocated again. A chunk that
+/// survives a reset is still committed: only chunks really freed or allocated are
+/// sent, and a pool is discarded only when its arena is gone.
+#[test]
+fn pool_graph_does_not_drop_to_0_at_every_reset() {
+    let Run {
+        capture, report, ..
+    } = game_loop_run();
+    for name in GAME_LOOP_ARENAS {
+        let rows = &report[name];
+        let pool = &capture.pools[&capture.pool_named(name).unwrap()];
+        let resets = rows.last().unwrap().reset_count;
+        // The first chunk, and one per growth after it; the telemetry's end (or
+        // `forget_arena`) discards the pool once.
+        let chunks_taken = 1 + rows.iter().map(|row| row.grow_events).sum::<u64>();
+        assert_eq!(
+            (pool.discards, pool.allocations),
+            (1, chunks_taken),
+            "{name}: (discards, chunk allocations) after {resets} resets"
+        );
+        assert!(
+            pool.frees < chunks_taken,
+            "{name}: {} frees of {chunks_taken} chunks",
+            pool.frees
+        );
+    }
+    let frame_buffer_resets: u64 = ["frame.a", "frame.b"]
+        .map(|name| report[name].last().unwrap().reset_count)
+        .iter()
+        .sum();
+    assert!(
+        frame_buffer_resets >= GAME_LOOP_FRAMES as u64,
+        "the frame buffers were reset every frame ({frame_buffer_resets})"
+    );
+}
+
+/// Finding 9: an unloaded level's `used` plot kept its last value while its pool
+/// was empty. `forget_arena` sets it to 0 (`game_loop` forgets its level and asset
+/// arenas when the run ends).
+#[test]
+fn forgotten_arena_used_plot_ends_at_0() {
+    let Run {
+        capture, report, ..
+    } = game_loop_run();
+    for name in GAME_LOOP_FORGOTTEN {
+        let plot = capture.plot_named(&format!("{name} used")).unwrap();
+        let last_used = report[name].last().unwrap().used_bytes;
+        assert!(
+            last_used > 0,
+            "{name}: held nothing before it was forgotten"
+        );
+        assert_eq!(
+            plot[plot.len() - 2..],
+            [last_used as f64, 0.0],
+            "{name}: the plot's last values"
+        );
+        let pool = &capture.pools[&capture.pool_named(name).unwrap()];
+        assert_eq!((pool.bytes, pool.live.len()), (0, 0), "{name}: pool");
+    }
+}
+
+/// Finding 10: tracing-tracy put the span's fields in the zone name
+/// (`load_level{level=1}`), one zone per level. The level is the zone's text, and
+/// the zones are the game loop's own.
+#[test]
+fn level_loading_is_one_zone_named_load_level() {
+    let Run { capture, .. } = game_loop_run();
+    let frames = GAME_LOOP_FRAMES as u64;
+    let zones: Vec<(&str, u64)> = capture
+        .zone_names
+        .iter()
+        .map(|(name, &count)| (name.as_str(), count))
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            ("build_draws", frames),
+            ("frame", frames),
+            ("load_level", 3),
+            ("telemetry", frames),
+            ("update", frames),
+        ],
+        "zone names and how often each began"
+    );
+    let texts: Vec<(&str, &str)> = capture
+        .zone_texts
+        .iter()
+        .map(|(zone, text)| (zone.as_str(), text.as_str()))
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            ("load_level", "level=1"),
+            ("load_level", "level=2"),
+            ("load_level", "level=1")
+        ]
+    );
+}
+
+/// Finding 11: the summary printed one frame fewer over budget than the CSV and
+/// Tracy count, because the last frame's overflow was not counted.
+#[test]
+fn summary_counts_the_last_frames_overflow() {
+    let Run {
+        capture,
+        report,
+        stdout,
+    } = game_loop_run();
+    let over_in_csv: std::collections::BTreeSet<u64> = report
+        .values()
+        .flatten()
+        .filter(|row| row.overflow_bytes > 0)
+        .map(|row| row.frame_index)
+        .collect();
+    let last_frame = GAME_LOOP_FRAMES as u64 - 1;
+    assert!(
+        over_in_csv.contains(&last_frame),
+        "the last frame must go over budget for this test to mean anything"
+    );
+    let over_in_tracy: std::collections::BTreeSet<u64> = capture
+        .messages
+        .iter()
+        .filter(|text| text.contains("bytes over budget (frame "))
+        .map(|text| {
+            let number = text.rsplit("(frame ").next().unwrap().trim_end_matches(')');
+            number.parse().unwrap()
+        })
+        .collect();
+    assert_eq!(over_in_tracy, over_in_csv);
+    let summary = stdout
+        .lines()
+        .find(|line| line.starts_with("done: "))
+        .unwrap_or_else(|| panic!("no summary in:\n{stdout}"));
+    assert!(
+        summary.starts_with(&format!(
+            "done: {GAME_LOOP_FRAMES} frames, {} over budget (last: frame {last_frame} went ",
+            over_in_csv.len()
+        )),
+        "{summary}"
+    );
+}
+
 #[test]
 fn per_allocation_mode_reports_every_block() {
     let frames = 60;
-    let (capture, report) = run(
+    let Run {
+        capture, report, ..
+    } = run(
         &build().tracy_allocations,
         &["--frames", &frames.to_string()],
         "tracy_allocations",
     );
-    check_arena_pools(&capture, &report, frames);
+    check_arena_pools(&capture, &report, frames, &[]);
     check_messages(&capture, &report);
 
     let rows = &report["scratch"];

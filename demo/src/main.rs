@@ -7,11 +7,32 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
 
+/// tracing-tracy's settings: a span's fields go into its zone's text, not its name,
+/// so `load_level` is one zone whichever level it loads (the default names it
+/// `load_level{level=meadow}`, one zone per level).
+#[cfg(feature = "tracy")]
+#[derive(Default)]
+struct ZoneConfig(tracing_subscriber::fmt::format::DefaultFields);
+
+#[cfg(feature = "tracy")]
+impl tracing_tracy::Config for ZoneConfig {
+    type Formatter = tracing_subscriber::fmt::format::DefaultFields;
+
+    fn formatter(&self) -> &Self::Formatter {
+        &self.0
+    }
+
+    fn format_fields_in_zone_name(&self) -> bool {
+        false
+    }
+}
+
 /// With the `tracy` feature, the frame's `tracing` spans become Tracy zones.
 #[cfg(feature = "tracy")]
 fn install_tracing() {
     use tracing_subscriber::layer::SubscriberExt;
-    let subscriber = tracing_subscriber::registry().with(tracing_tracy::TracyLayer::default());
+    let subscriber =
+        tracing_subscriber::registry().with(tracing_tracy::TracyLayer::new(ZoneConfig::default()));
     if let Err(error) = tracing::subscriber::set_global_default(subscriber) {
         eprintln!("warning: Tracy zones are off: {error}");
     }

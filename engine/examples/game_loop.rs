@@ -9,7 +9,11 @@
 //! Every frame is recorded by a [`Telemetry`]; `--telemetry-csv PATH` writes each
 //! frame's [`MemoryReport`] there. With `--features tracy`, connect the Tracy 0.14
 //! profiler: each arena is a memory pool and a plot, each frame a frame mark, and the
-//! frame's phases are `tracing` spans. `--wait-for-profiler SECONDS` waits for it
+//! frame's phases are `tracing` spans (zones `frame`, `update`, `build_draws`,
+//! `telemetry`, and `load_level` with the level as its text). The pools are `frame.a`,
+//! `frame.b`, `frame.worker0`, `frame.worker1`, `level` and `assets`; when the run ends
+//! the level and asset arenas are dropped and forgotten, so their pools empty and
+//! their plots go to 0. `--wait-for-profiler SECONDS` waits for it
 //! before the first frame; `--frame-budget BYTES` sets the frame arenas' budget (a
 //! small one shows the overflow reports).
 //!
@@ -19,7 +23,7 @@
 
 use engine::{
     ArenaKind, AssetArena, AssetId, AssetKind, FrameArenas, FrameConfig, LevelArena, MemoryReport,
-    Telemetry, write_asset_file,
+    Overflow, Telemetry, write_asset_file,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -116,6 +120,9 @@ fn load_level<'a>(
     assets: &mut AssetArena,
     dir: &Path,
 ) -> Result<Level<'a>, engine::AssetError> {
+    // One zone name for every level: the number is the zone's text (see
+    // `install_tracing`), so Tracy's statistics gather all loads under `load_level`.
+    let _span = tracing::info_span!("load_level", level = number).entered();
     let mesh = assets.load(dir.join(format!("level{number}.mesh")))?;
     let material = assets.load(dir.join(format!("level{number}.material")))?;
     let count = 500 * number as usize;
@@ -132,11 +139,32 @@ fn load_level<'a>(
     })
 }
 
+/// tracing-tracy's settings: a span's fields go into its zone's text, not its name,
+/// so `load_level` is one zone whichever level it loads (the default names it
+/// `load_level{level=1}`, one zone per level).
+#[cfg(feature = "tracy")]
+#[derive(Default)]
+struct ZoneConfig(tracing_subscriber::fmt::format::DefaultFields);
+
+#[cfg(feature = "tracy")]
+impl tracing_tracy::Config for ZoneConfig {
+    type Formatter = tracing_subscriber::fmt::format::DefaultFields;
+
+    fn formatter(&self) -> &Self::Formatter {
+        &self.0
+    }
+
+    fn format_fields_in_zone_name(&self) -> bool {
+        false
+    }
+}
+
 /// With the `tracy` feature, `tracing` spans become Tracy zones.
 #[cfg(feature = "tracy")]
 fn install_tracing() -> Result<(), Box<dyn std::error::Error>> {
     use tracing_subscriber::layer::SubscriberExt;
-    let subscriber = tracing_subscriber::registry().with(tracing_tracy::TracyLayer::default());
+    let subscriber =
+        tracing_subscriber::registry().with(tracing_tracy::TracyLayer::new(ZoneConfig::default()));
     tracing::subscriber::set_global_default(subscriber)?;
     Ok(())
 }
@@ -144,6 +172,23 @@ fn install_tracing() -> Result<(), Box<dyn std::error::Error>> {
 #[cfg(not(feature = "tracy"))]
 fn install_tracing() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
+}
+
+/// The last frame that went over budget and how many did, the last frame included:
+/// [`FrameArenas::last_overflow`] counts a frame when the next one begins, so after
+/// the loop it has not counted the last.
+fn over_budget(frames: &FrameArenas) -> (Option<Overflow>, u64) {
+    let (mut overflow, mut count) = frames.last_overflow();
+    let last = frames.stats();
+    let counted = overflow.is_some_and(|counted| counted.frame_index == last.frame_index);
+    if last.overflow_bytes > 0 && !counted {
+        count += 1;
+        overflow = Some(Overflow {
+            frame_index: last.frame_index,
+            bytes_over: last.overflow_bytes,
+        });
+    }
+    (overflow, count)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -278,7 +323,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         level_number = 3 - level_number;
     }
-    let (overflow, overflow_count) = frames.last_overflow();
+    // The run is over: the level and its assets go, and the telemetry forgets them
+    // (their Tracy pools empty, their plots go to 0).
+    drop(level_arena);
+    drop(assets);
+    telemetry.forget_arena("level");
+    telemetry.forget_arena("assets");
+    let (overflow, overflow_count) = over_budget(&frames);
     println!(
         "done: {} frames, {overflow_count} over budget{}",
         options.frames,

@@ -55,12 +55,21 @@ pub struct Capture {
     pub messages: Vec<String>,
     pub zones_begun: u64,
     pub zones_ended: u64,
+    /// How many zones of each name began (zones whose source location the client
+    /// sent with them, as tracing-tracy's are).
+    pub zone_names: BTreeMap<String, u64>,
+    /// The text attached to zones, as `(zone name, text)`, in order.
+    pub zone_texts: Vec<(String, String)>,
     /// How many events of each type arrived.
     pub event_counts: BTreeMap<String, u64>,
     /// What the profiler would have stopped on, or silently dropped.
     pub errors: Vec<String>,
     pending_memory_name: Option<u64>,
     last_string: Option<String>,
+    /// The name in the last `SourceLocationPayload`, for the zone that follows it.
+    pending_zone_name: Option<String>,
+    /// The name of the zone begun last, for a `ZoneText` that follows it.
+    last_zone_name: Option<String>,
     asked: HashSet<(u8, u64)>,
     unanswered: usize,
     terminated: bool,
@@ -82,10 +91,14 @@ impl Capture {
             messages: Vec::new(),
             zones_begun: 0,
             zones_ended: 0,
+            zone_names: BTreeMap::new(),
+            zone_texts: Vec::new(),
             event_counts: BTreeMap::new(),
             errors: Vec::new(),
             pending_memory_name: None,
             last_string: None,
+            pending_zone_name: None,
+            last_zone_name: None,
             asked: HashSet::new(),
             unanswered: 0,
             terminated: false,
@@ -303,12 +316,39 @@ impl Capture {
                     .ok_or("a message without its text")?;
                 self.messages.push(text);
             }
+            // A zone's allocated source location: color u32, line u32, then
+            // `function\0file\0name` (the name may be empty: the function names it).
+            "SourceLocationPayload" => {
+                let payload = event.get(size + 2 + 8..).unwrap_or_default();
+                let mut parts = payload.split(|&byte| byte == 0);
+                let function = parts.next().unwrap_or_default();
+                let _file = parts.next();
+                let name = parts
+                    .next()
+                    .filter(|name| !name.is_empty())
+                    .unwrap_or(function);
+                self.pending_zone_name = Some(String::from_utf8_lossy(name).into_owned());
+            }
+            "ZoneText" => {
+                let text = self
+                    .last_string
+                    .take()
+                    .ok_or("a zone text without its text")?;
+                let zone = self.last_zone_name.clone().unwrap_or_default();
+                self.zone_texts.push((zone, text));
+            }
             "MessageAppInfo" => {
                 self.last_string = None;
             }
             "Terminate" => self.terminated = true,
             "Crash" | "CrashReport" => self.errors.push("the client crashed".into()),
-            _ if name.starts_with("ZoneBegin") => self.zones_begun += 1,
+            _ if name.starts_with("ZoneBegin") => {
+                self.zones_begun += 1;
+                self.last_zone_name = self.pending_zone_name.take();
+                if let Some(zone) = &self.last_zone_name {
+                    *self.zone_names.entry(zone.clone()).or_default() += 1;
+                }
+            }
             _ if name.starts_with("ZoneEnd") => self.zones_ended += 1,
             _ => {}
         }

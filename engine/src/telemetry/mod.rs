@@ -10,9 +10,11 @@
 //!
 //! # With the `tracy` feature
 //! - Every arena is a Tracy memory pool named after it. Its chunks are the pool's
-//!   allocations, so the pool's size is the arena's committed bytes; a reset of the
-//!   arena is one discard of the pool (and its chunks allocated again).
-//! - A plot `<name> used` (memory format) gets the arena's used bytes every frame.
+//!   allocations, so the pool's size is the arena's committed bytes. Only chunks
+//!   really taken or given back are reported: a reset that keeps its chunks sends
+//!   nothing, so the pool's graph does not drop to 0 at every reset.
+//! - A plot `<name> used` (memory format) gets the arena's used bytes every frame,
+//!   and 0 when the arena is [forgotten](Telemetry::forget_arena).
 //! - [`end_frame`](Telemetry::end_frame) marks the frame.
 //! - Growth and overflow each send a Tracy message.
 //! - Per-allocation mode, for short debugging sessions: after
@@ -69,7 +71,7 @@ use std::time::Duration;
 /// An enabled one copies a few counters per arena and frame; it allocates only the
 /// first time it sees an arena's name. Tracy events are sent only while a profiler
 /// is connected: a plot value per arena and frame, and pool events when an arena
-/// was reset or grew (the `telemetry` benchmark measures it).
+/// took or gave back chunks (the `telemetry` benchmark measures it).
 ///
 /// Arenas are told apart by name: give each recorded arena its own.
 ///
@@ -221,9 +223,9 @@ impl Telemetry {
     /// own): its stats, how far it went over budget this frame, and its blocks of
     /// committed memory as `(address, bytes)`. Tracy shows the blocks as the pool's
     /// allocations; an address only has to be non-zero and unique among the blocks
-    /// (an offset or id + 1 will do for memory without a CPU address). When
-    /// `stats.reset_count` changes the pool is discarded and the blocks reported
-    /// again; otherwise only the blocks that changed are.
+    /// (an offset or id + 1 will do for memory without a CPU address). Only the
+    /// blocks that changed since the last record are reported (a block given back,
+    /// a new one); a block kept across a reset stays in the pool.
     ///
     /// ```
     /// use engine::{ArenaKind, ArenaStats, Telemetry};
@@ -348,9 +350,9 @@ impl Telemetry {
 
     /// Stops following the arena called `name`, for an arena that is gone (a level
     /// arena dropped when its level unloaded). With the `tracy` feature its pool is
-    /// emptied with one discard, so the profiler does not keep showing memory that
-    /// was given back. Returns whether the arena was known. A later record under the
-    /// same name starts afresh.
+    /// emptied with one discard and its `<name> used` plot set to 0, so the profiler
+    /// does not keep showing memory that was given back. Returns whether the arena
+    /// was known. A later record under the same name starts afresh.
     ///
     /// ```
     /// use engine::{ArenaKind, LevelArena, Telemetry};
@@ -366,7 +368,11 @@ impl Telemetry {
         let Some(index) = self.arenas.iter().position(|state| &*state.name == name) else {
             return false;
         };
-        self.arenas.remove(index);
+        let state = self.arenas.remove(index);
+        #[cfg(feature = "tracy")]
+        self.tracy.forget(state.pool);
+        #[cfg(not(feature = "tracy"))]
+        let _ = state;
         self.cursor = 0;
         true
     }

@@ -146,7 +146,7 @@ impl TracyReporter {
         let used = i64::try_from(stats.used_bytes).unwrap_or(i64::MAX);
         // SAFETY: the plot name is NUL-terminated and lives forever.
         unsafe { sys::___tracy_emit_plot_int(pool.names.used_plot.as_ptr(), used) };
-        pool.report_chunks(epoch, stats.reset_count, chunk_spans);
+        pool.report_chunks(epoch, chunk_spans);
         if report.grow_events > 0 {
             self.message.clear();
             let _ = write!(
@@ -165,6 +165,16 @@ impl TracyReporter {
             );
             self.client.message(&self.message, 0);
         }
+    }
+
+    /// An arena is gone: its `used` plot goes to 0, and dropping `pool` empties its
+    /// pool.
+    pub(crate) fn forget(&mut self, pool: ChunkPool) {
+        if self.is_owner() && connection_epoch().is_some() {
+            // SAFETY: the plot name is NUL-terminated and lives forever.
+            unsafe { sys::___tracy_emit_plot_int(pool.names.used_plot.as_ptr(), 0) };
+        }
+        drop(pool);
     }
 
     pub(crate) fn end_frame(&mut self) {
@@ -187,8 +197,6 @@ pub(crate) struct ChunkPool {
     names: &'static ArenaNames,
     /// Epoch of the connection that holds `spans` (0: none).
     epoch: u64,
-    /// The arena's reset count when it was last reported.
-    reset_count: u64,
     /// The chunks the profiler holds, as `(address, bytes)`.
     spans: Vec<(usize, usize)>,
     /// This frame's chunks, gathered to compare (kept to reuse its memory).
@@ -200,54 +208,42 @@ impl ChunkPool {
         ChunkPool {
             names: names_for(arena),
             epoch: 0,
-            reset_count: 0,
             spans: Vec::new(),
             scratch: Vec::new(),
         }
     }
 
-    /// Brings the profiler's pool in line with `chunk_spans`: one discard after a
-    /// reset (then every chunk allocated again), otherwise a free for each chunk gone
-    /// and an allocation for each new one. Once the vectors have grown to the
-    /// arena's chunk count, this does not allocate.
-    fn report_chunks(
-        &mut self,
-        epoch: u64,
-        reset_count: u64,
-        chunk_spans: impl IntoIterator<Item = (usize, usize)>,
-    ) {
+    /// Brings the profiler's pool in line with `chunk_spans`: a free for each chunk
+    /// gone, an allocation for each new one, and nothing for a chunk the arena kept.
+    /// A reset is not a discard: the chunks that survive it are still committed, and
+    /// a discard followed by their allocation again would draw the pool dropping to 0
+    /// every frame. Once the vectors have grown to the arena's chunk count, this does
+    /// not allocate.
+    fn report_chunks(&mut self, epoch: u64, chunk_spans: impl IntoIterator<Item = (usize, usize)>) {
         let pool = self.names.chunks.as_ptr();
         self.scratch.clear();
         self.scratch.extend(chunk_spans);
         if self.epoch != epoch {
             // A profiler that just connected holds none of the chunks.
             self.spans.clear();
-        } else if self.reset_count != reset_count {
-            // SAFETY: the pool name is NUL-terminated and lives forever.
-            unsafe { sys::___tracy_emit_memory_discard(pool) };
-            self.spans.clear();
         }
-        for &(address, _) in &self.spans {
-            if !self.scratch.iter().any(|&(kept, _)| kept == address) {
-                // SAFETY: as above; the profiler holds `address` in this pool.
+        for &(address, bytes) in &self.spans {
+            if !self.scratch.contains(&(address, bytes)) {
+                // SAFETY: the pool name is NUL-terminated and lives forever; the
+                // profiler holds `address` in this pool.
                 unsafe { sys::___tracy_emit_memory_free_named(address as *const _, pool) };
             }
         }
         for &(address, bytes) in &self.scratch {
             if !self.spans.contains(&(address, bytes)) {
-                if self.spans.iter().any(|&(held, _)| held == address) {
-                    // Same address, new size: free the old block first.
-                    // SAFETY: as above; the profiler holds `address` in this pool.
-                    unsafe { sys::___tracy_emit_memory_free_named(address as *const _, pool) };
-                }
-                // SAFETY: as above; `address` is not live in the pool (freed, discarded,
-                // or never sent), so the profiler accepts it.
+                // SAFETY: as above; `address` is not live in the pool (freed just
+                // above if it held another size, or never sent), so the profiler
+                // accepts it.
                 unsafe { sys::___tracy_emit_memory_alloc_named(address as *const _, bytes, pool) };
             }
         }
         std::mem::swap(&mut self.spans, &mut self.scratch);
         self.epoch = epoch;
-        self.reset_count = reset_count;
     }
 }
 
