@@ -1,8 +1,10 @@
 //! `&Arena` as an `allocator_api2` allocator, so std-style collections (and
 //! hashbrown's maps) can live in an arena.
 //!
-//! Deallocation is free except for the most recent allocation, whose bytes are
-//! handed back so that a growing `Vec` at the top of the arena extends in place.
+//! Deallocation is free except for the block at the top of the arena (the most
+//! recent allocation, or the one before zero-sized allocations that took no
+//! padding), whose bytes are handed back so that a growing `Vec` at the top of the
+//! arena extends in place.
 //! Arenas in debug mode never hand bytes back this way; their blocks stay on the
 //! record until `pop`, `rewind` or `reset`.
 

@@ -142,7 +142,8 @@ macro_rules! allocation_family {
             ///
             /// # Panics
             /// If the arena cannot grow, or if `make` panics (the memory then stays
-            /// allocated, uninitialized and unreachable, until the next reset).
+            /// allocated, uninitialized and unreachable, until a reset, or a pop, rewind or
+            /// scope end below it).
             ///
             /// ```
             #[doc = concat!("let arena = ", $new, ";")]
@@ -220,7 +221,7 @@ macro_rules! allocation_family {
             ///
             /// # Panics
             /// If the arena cannot grow, or if a `clone` panics (the memory stays
-            /// allocated until the next reset).
+            /// allocated until a reset, or a pop, rewind or scope end below it).
             ///
             /// ```
             /// #[derive(Clone)]
@@ -318,7 +319,8 @@ macro_rules! allocation_family {
             ///
             /// # Panics
             /// If the size overflows or the arena cannot grow. If `fill` panics, the
-            /// memory stays allocated until the next reset.
+            /// memory stays allocated until a reset, or a pop, rewind or scope end below
+            /// it.
             ///
             /// ```
             #[doc = concat!("let arena = ", $new, ";")]

@@ -6,7 +6,16 @@
 //! aligned and keep their bytes; the stats match what the model counted; refused
 //! operations change nothing; in debug mode, freed bytes are poisoned.
 //!
+//! Besides plain allocations, the operations cover alignments up to 4096, closures
+//! that panic inside `alloc_with`, `alloc_slice_fill_with` and `scope` (the memory
+//! stays allocated, as documented), and phases in which `Vec`s and `Box`es over
+//! `&Arena` grow, shrink and drop between plain allocations
+//! (`model_collections.rs`).
+//!
 //! `PROPTEST_CASES` sets the cases per test (default [`DEFAULT_CASES`]).
+
+#[path = "model_collections.rs"]
+mod collections;
 
 use bytemuck::Pod;
 use engine::{
@@ -16,11 +25,16 @@ use engine::{
 use proptest::prelude::*;
 use proptest::sample::Index;
 use std::alloc::Layout;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::Once;
 
 /// Cases per test when `PROPTEST_CASES` is not set; three tests run them.
 const DEFAULT_CASES: u32 = 1000;
 /// Top-level operations per case (scopes hold a few more).
 const MAX_OPS: usize = 64;
+/// Chunks start on a cache line (see `Arena`'s docs): an allocation that does not
+/// begin where the last one ended begins a chunk.
+const CHUNK_START_ALIGN: usize = 64;
 
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
@@ -45,6 +59,50 @@ enum Kind {
     Fixed { capacity: usize, debug: bool },
     /// A limit: growth may fail with `LimitExceeded`.
     Limit(usize),
+}
+
+/// The type that `alloc_with`'s closure panics instead of making.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    /// `[u8; 24]`
+    Bytes,
+    /// `[u64; 3]`
+    Words,
+    /// [`Page`]
+    Page,
+}
+
+/// 512 bytes aligned to 512: above the 256 that most tests stop at.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(512))]
+struct Page([u8; 40]);
+
+/// The payload of every panic the model provokes on purpose.
+struct ExpectedPanic;
+
+/// Panics with [`ExpectedPanic`], which the panic hook keeps quiet about.
+fn expected_panic() -> ! {
+    static QUIET_HOOK: Once = Once::new();
+    QUIET_HOOK.call_once(|| {
+        // Other tests share the process: their panics still reach the old hook.
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !info.payload().is::<ExpectedPanic>() {
+                previous(info);
+            }
+        }));
+    });
+    std::panic::panic_any(ExpectedPanic)
+}
+
+/// Runs `body`; `None` if it panicked with [`ExpectedPanic`]. Any other panic (a
+/// failed check inside) goes on unwinding.
+fn catch_expected<R>(body: impl FnOnce() -> R) -> Option<R> {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(result) => Some(result),
+        Err(payload) if payload.is::<ExpectedPanic>() => None,
+        Err(payload) => resume_unwind(payload),
+    }
 }
 
 impl Kind {
@@ -78,6 +136,11 @@ impl Kind {
         matches!(self, Kind::Debug { .. } | Kind::Fixed { debug: true, .. })
     }
 
+    /// Whether allocations may be refused (then the model uses the `try_` calls).
+    fn bounded(self) -> bool {
+        matches!(self, Kind::Fixed { .. } | Kind::Limit(_))
+    }
+
     /// Whether `err` is a failure this kind of arena may report for the small
     /// requests generated here.
     fn may_fail_with(self, err: &AllocError) -> bool {
@@ -108,6 +171,14 @@ enum Op {
     Slice { elem: Elem, len: usize },
     /// `try_push(size)`.
     Push(usize),
+    /// `try_push_aligned(size, 1 << align_log2)`.
+    PushAligned { size: usize, align_log2: u32 },
+    /// `alloc_with` whose closure panics instead of making the value.
+    PanicAlloc(Shape),
+    /// `alloc_slice_fill_with` of `len` `u32`s whose closure panics at one index.
+    PanicFill { len: usize, panic_at: Index },
+    /// A phase holding `Vec`s and `Box`es over `&Arena` (`model_collections.rs`).
+    Collections(Vec<collections::CollectionOp>),
     /// Pops the last live allocation of the innermost scope (if any).
     Pop,
     /// A pop the arena must refuse.
@@ -125,6 +196,8 @@ enum Op {
     BelowScope(Index),
     /// `scope` with these operations inside.
     Scope(Vec<Op>),
+    /// `scope` with these operations inside, then a panic in its body.
+    PanickingScope(Vec<Op>),
     /// `reset` (only at the top level).
     Reset,
 }
@@ -140,15 +213,33 @@ fn elem() -> impl Strategy<Value = Elem> {
     ]
 }
 
+fn shape() -> impl Strategy<Value = Shape> {
+    prop_oneof![Just(Shape::Bytes), Just(Shape::Words), Just(Shape::Page)]
+}
+
+/// The operations that need only `&Arena` (see `Model::run_allocation`).
+fn allocation_op() -> BoxedStrategy<Op> {
+    prop_oneof![
+        6 => (0usize..=512, 0u32..=8).prop_map(|(size, align_log2)| Op::Layout { size, align_log2 }),
+        2 => (0usize..=300, 9u32..=12).prop_map(|(size, align_log2)| Op::Layout { size, align_log2 }),
+        3 => (elem(), 0usize..=64).prop_map(|(elem, len)| Op::Slice { elem, len }),
+        3 => (0usize..=512).prop_map(Op::Push),
+        2 => (0usize..=300, 0u32..=12)
+            .prop_map(|(size, align_log2)| Op::PushAligned { size, align_log2 }),
+        1 => shape().prop_map(Op::PanicAlloc),
+        1 => (1usize..=64, any::<Index>()).prop_map(|(len, panic_at)| Op::PanicFill { len, panic_at }),
+        2 => Just(Op::Mark),
+    ]
+    .boxed()
+}
+
 /// Operations allowed anywhere, scopes included (nested up to `depth` deep).
 fn scoped_op(depth: u32) -> BoxedStrategy<Op> {
     let leaf = prop_oneof![
-        6 => (0usize..=512, 0u32..=8).prop_map(|(size, align_log2)| Op::Layout { size, align_log2 }),
-        3 => (elem(), 0usize..=64).prop_map(|(elem, len)| Op::Slice { elem, len }),
-        3 => (0usize..=512).prop_map(Op::Push),
+        20 => allocation_op(),
+        2 => collections::phase().prop_map(Op::Collections),
         3 => Just(Op::Pop),
         1 => Just(Op::BadPop),
-        2 => Just(Op::Mark),
         2 => any::<Index>().prop_map(Op::Rewind),
         1 => any::<Index>().prop_map(Op::StaleRewind),
         1 => Just(Op::ForeignRewind),
@@ -158,15 +249,16 @@ fn scoped_op(depth: u32) -> BoxedStrategy<Op> {
         return leaf.boxed();
     }
     prop_oneof![
-        22 => leaf,
+        30 => leaf,
         2 => prop::collection::vec(scoped_op(depth - 1), 0..8).prop_map(Op::Scope),
+        1 => prop::collection::vec(scoped_op(depth - 1), 0..8).prop_map(Op::PanickingScope),
     ]
     .boxed()
 }
 
 fn ops() -> impl Strategy<Value = Vec<Op>> {
     prop::collection::vec(
-        prop_oneof![24 => scoped_op(3), 1 => Just(Op::Reset)],
+        prop_oneof![32 => scoped_op(3), 1 => Just(Op::Reset)],
         0..=MAX_OPS,
     )
 }
@@ -181,7 +273,8 @@ struct Live {
     /// The arena's offset before the allocation, and after it (padding included).
     offset_before: usize,
     offset_after: usize,
-    /// The bytes written into it.
+    /// The bytes known to be in it: all of them, or a prefix when a closure panicked
+    /// while writing it (or none, for a collection's block in debug mode).
     bytes: Vec<u8>,
 }
 
@@ -213,6 +306,8 @@ struct Model {
     resets: u64,
     has_chunk: bool,
     next_tag: u8,
+    /// Where the last allocation ended, while the model knows (no free since).
+    top_addr: Option<usize>,
     other: Arena,
 }
 
@@ -321,6 +416,7 @@ impl Model {
             resets: 0,
             has_chunk,
             next_tag: 0,
+            top_addr: None,
             other: Arena::new("other"),
         }
     }
@@ -358,6 +454,8 @@ impl Model {
             }
             Op::BelowScope(index) => self.below_scope(stack, *index),
             Op::Scope(inner) => self.scope(stack, inner),
+            Op::PanickingScope(inner) => self.panicking_scope(stack, inner),
+            Op::Collections(phase) => self.collections(stack.arena(), phase),
             Op::Reset => self.reset(
                 stack
                     .top_level()
@@ -387,19 +485,19 @@ impl Model {
                     Err(err) => self.refused(arena, &before, &err),
                 }
             }
-            Op::Push(size) => {
-                let before = Before::take(arena);
-                match arena.try_push(*size) {
-                    Ok(slot) => {
-                        let bytes = self.pattern(*size);
-                        let ptr = slot.as_mut_ptr().cast::<u8>();
-                        // SAFETY: `slot` is `size` fresh bytes.
-                        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, *size) };
-                        self.allocated(arena, &before, ptr, PUSH_ALIGN, bytes);
-                    }
-                    Err(err) => self.refused(arena, &before, &err),
-                }
+            Op::Push(size) => self.push(arena, *size, PUSH_ALIGN, |arena| arena.try_push(*size)),
+            Op::PushAligned { size, align_log2 } => {
+                let align = 1usize << align_log2;
+                self.push(arena, *size, align, |arena| {
+                    arena.try_push_aligned(*size, align)
+                });
             }
+            Op::PanicAlloc(shape) => match shape {
+                Shape::Bytes => self.panic_alloc::<[u8; 24]>(arena),
+                Shape::Words => self.panic_alloc::<[u64; 3]>(arena),
+                Shape::Page => self.panic_alloc::<Page>(arena),
+            },
+            Op::PanicFill { len, panic_at } => self.panic_fill(arena, *len, *panic_at),
             Op::Slice { elem, len } => match elem {
                 Elem::U8 => self.slice::<u8>(arena, *len, false, |arena, values| {
                     arena
@@ -451,6 +549,111 @@ impl Model {
         }
     }
 
+    /// `try_push` or `try_push_aligned` of `size` bytes aligned to `align`.
+    fn push<'a>(
+        &mut self,
+        arena: &'a Arena,
+        size: usize,
+        align: usize,
+        push: impl FnOnce(&'a Arena) -> Result<&'a mut [std::mem::MaybeUninit<u8>], AllocError>,
+    ) {
+        let before = Before::take(arena);
+        match push(arena) {
+            Ok(slot) => {
+                assert_eq!(slot.len(), size);
+                let bytes = self.pattern(size);
+                let ptr = slot.as_mut_ptr().cast::<u8>();
+                // SAFETY: `slot` is `size` fresh bytes.
+                unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, size) };
+                self.allocated(arena, &before, ptr, align, bytes);
+            }
+            Err(err) => self.refused(arena, &before, &err),
+        }
+    }
+
+    /// `alloc_with` (`try_alloc_with` where allocations may be refused) whose
+    /// closure panics: the memory for `T` stays allocated, uninitialized.
+    fn panic_alloc<T: Copy>(&mut self, arena: &Arena) {
+        let before = Before::take(arena);
+        let outcome = catch_expected(|| {
+            if self.kind.bounded() {
+                arena.try_alloc_with::<T>(|| expected_panic()).map(|_| ())
+            } else {
+                arena.alloc_with::<T>(|| expected_panic());
+                Ok(())
+            }
+        });
+        match outcome {
+            None => {
+                let layout = Layout::new::<T>();
+                self.allocated_by_panic(arena, &before, layout, Vec::new());
+            }
+            Some(Err(err)) => self.refused(arena, &before, &err),
+            Some(Ok(())) => unreachable!("the closure panics"),
+        }
+    }
+
+    /// `alloc_slice_fill_with` (or its `try_` twin) of `len` `u32`s whose closure
+    /// panics at one index: the slice stays allocated, the elements before that index
+    /// written.
+    fn panic_fill(&mut self, arena: &Arena, len: usize, panic_at: Index) {
+        let panic_at = panic_at.index(len);
+        let pattern = self.pattern(len * 4);
+        let values: Vec<u32> = pattern
+            .chunks_exact(4)
+            .map(|word| u32::from_ne_bytes(word.try_into().expect("4 bytes")))
+            .collect();
+        let before = Before::take(arena);
+        let outcome = catch_expected(|| {
+            let fill = |i: usize| {
+                if i == panic_at {
+                    expected_panic()
+                }
+                values[i]
+            };
+            if self.kind.bounded() {
+                arena.try_alloc_slice_fill_with(len, fill).map(|_| ())
+            } else {
+                arena.alloc_slice_fill_with(len, fill);
+                Ok(())
+            }
+        });
+        match outcome {
+            None => {
+                let layout = Layout::array::<u32>(len).expect("small");
+                let written = pattern[..panic_at * 4].to_vec();
+                self.allocated_by_panic(arena, &before, layout, written);
+            }
+            Some(Err(err)) => self.refused(arena, &before, &err),
+            Some(Ok(())) => unreachable!("the closure panics at {panic_at} < {len}"),
+        }
+    }
+
+    /// Records an allocation whose closure panicked, with the `written` bytes known
+    /// to be at its start. The call never returned its address: it is the last
+    /// allocation, so it ends at the arena's top, which a zero-sized allocation
+    /// aligned to 1 (no padding) returns. That probe is recorded too.
+    fn allocated_by_panic(
+        &mut self,
+        arena: &Arena,
+        before: &Before,
+        layout: Layout,
+        written: Vec<u8>,
+    ) {
+        let probe_before = Before::take(arena);
+        let top = arena
+            .try_alloc_layout(Layout::new::<()>())
+            .expect("zero bytes always fit");
+        assert_eq!(
+            arena.offset(),
+            probe_before.offset,
+            "the probe moved the top"
+        );
+        let ptr = top.as_ptr().wrapping_sub(layout.size());
+        self.allocated_partly(arena, before, ptr, layout, written);
+        self.allocated(arena, &probe_before, top.as_ptr(), 1, Vec::new());
+    }
+
     /// A typed slice: `values` are derived from a byte pattern (all equal to the
     /// first if `uniform`, for `fill_copy`); `alloc` puts them in the arena and
     /// returns where.
@@ -490,7 +693,22 @@ impl Model {
         align: usize,
         bytes: Vec<u8>,
     ) {
-        let size = bytes.len();
+        let layout = Layout::from_size_align(bytes.len(), align).expect("valid layout");
+        self.allocated_partly(arena, before, ptr, layout, bytes);
+    }
+
+    /// [`allocated`](Model::allocated), for `layout` of which only the first
+    /// `known.len()` bytes are known.
+    fn allocated_partly(
+        &mut self,
+        arena: &Arena,
+        before: &Before,
+        ptr: *const u8,
+        layout: Layout,
+        known: Vec<u8>,
+    ) {
+        let (size, align) = (layout.size(), layout.align());
+        assert!(known.len() <= size);
         let offset_after = arena.offset();
         assert!(!ptr.is_null());
         assert_eq!(
@@ -509,6 +727,20 @@ impl Model {
                 "allocated below a live allocation"
             );
         }
+        // Padding included: the allocation begins where the last one ended, or at
+        // the start of a chunk. (A zero-sized request that moved nothing may get any
+        // aligned address.)
+        if size > 0 || moved > 0 {
+            let start = ptr.addr() - (moved - size);
+            if let Some(top) = self.top_addr {
+                assert!(
+                    start == top || start.is_multiple_of(CHUNK_START_ALIGN),
+                    "{size} bytes aligned to {align} placed at {ptr:p}, {} bytes past the top {top:#x}",
+                    moved - size
+                );
+            }
+            self.top_addr = Some(ptr.addr() + size);
+        }
         self.allocation_count += 1;
         self.max_offset = self.max_offset.max(offset_after);
         self.has_chunk |= size > 0;
@@ -517,7 +749,7 @@ impl Model {
             size,
             offset_before: before.offset,
             offset_after,
-            bytes,
+            bytes: known,
         });
     }
 
@@ -692,9 +924,39 @@ impl Model {
         self.freed(stack.arena(), freed);
     }
 
+    /// A scope whose body panics after running `inner`: nothing is freed on the
+    /// way out ("its allocations stay until the next reset or the end of an
+    /// enclosing scope"), and marks taken inside stay valid.
+    fn panicking_scope<S: Stack>(&mut self, stack: &mut S, inner: &[Op]) {
+        let floor = Floor {
+            live_len: self.live.len(),
+            offset: stack.arena().offset(),
+        };
+        let mut offset_at_panic = None;
+        let finished = catch_expected(|| {
+            stack.scope(&mut |tmp| {
+                assert_eq!(tmp.start_offset(), floor.offset);
+                self.floors.push(floor);
+                for op in inner {
+                    self.run(tmp, op);
+                }
+                offset_at_panic = Some(tmp.offset());
+                expected_panic();
+            });
+        });
+        assert!(finished.is_none(), "the scope's body panics");
+        assert_eq!(self.floors.pop().map(|f| f.offset), Some(floor.offset));
+        assert_eq!(
+            Some(stack.arena().offset()),
+            offset_at_panic,
+            "a scope that panicked freed its allocations"
+        );
+    }
+
     fn reset(&mut self, arena: &mut Arena) {
         let chunks_before = arena.stats().chunk_count;
         arena.reset();
+        self.top_addr = None;
         let freed = std::mem::take(&mut self.live);
         if chunks_before == 1 {
             // One chunk is kept as is, so its freed bytes can still be read.
@@ -722,6 +984,7 @@ impl Model {
     /// marks above the new top are no longer valid.
     fn freed(&mut self, arena: &Arena, freed: Vec<Live>) {
         self.check_poisoned(&freed);
+        self.top_addr = None;
         let (live_len, offset) = (self.live.len(), arena.offset());
         let (valid, stale): (Vec<_>, Vec<_>) = self
             .marks
@@ -748,6 +1011,13 @@ impl Model {
 
     /// The arena agrees with the model.
     fn check(&self, arena: &Arena) {
+        self.check_with(arena, &[]);
+    }
+
+    /// [`check`](Model::check), with `buffers` (address ranges) held by live
+    /// collections: disjoint from the allocations, or in debug mode, each inside
+    /// the block the model recorded for it.
+    fn check_with(&self, arena: &Arena, buffers: &[(usize, usize)]) {
         let stats = arena.stats();
         assert_eq!(&*stats.name, "model");
         assert_eq!(stats.used_bytes, arena.offset());
@@ -780,6 +1050,16 @@ impl Model {
             .filter(|live| live.size > 0)
             .map(|live| (live.ptr.addr(), live.ptr.addr() + live.size))
             .collect();
+        if self.kind.debug() {
+            for &(start, end) in buffers {
+                assert!(
+                    ranges.iter().any(|&(s, e)| s == start && end <= e),
+                    "a collection's buffer {start:#x}..{end:#x} is not a recorded block"
+                );
+            }
+        } else {
+            ranges.extend_from_slice(buffers);
+        }
         ranges.sort_unstable();
         for pair in ranges.windows(2) {
             assert!(
@@ -790,7 +1070,7 @@ impl Model {
         for live in self.live.iter().filter(|live| live.size > 0) {
             // SAFETY: `live` is still allocated: the model frees it only when the
             // arena does.
-            let bytes = unsafe { std::slice::from_raw_parts(live.ptr, live.size) };
+            let bytes = unsafe { std::slice::from_raw_parts(live.ptr, live.bytes.len()) };
             assert!(
                 bytes == &live.bytes[..],
                 "contents of a live allocation changed: {live:?}"
