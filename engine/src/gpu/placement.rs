@@ -57,7 +57,12 @@ pub fn place(
     if let Some((offset, end)) = in_chunk {
         return Ok(Placement::InChunk { offset, end });
     }
-    let doubled = capacity.saturating_mul(2).min(max_buffer);
+    // The biggest chunk that is a multiple of the granule and fits in a buffer.
+    let largest = max_buffer - max_buffer % granule;
+    let doubled = capacity
+        .saturating_mul(2)
+        .checked_next_multiple_of(granule)
+        .map_or(largest, |doubled| doubled.min(largest));
     Ok(Placement::NewChunk {
         capacity: doubled.max(fitted),
     })
@@ -96,6 +101,17 @@ mod tests {
         assert_eq!(
             place(0, 256, 5000, 4, 256, MAX),
             Ok(Placement::NewChunk { capacity: 5120 })
+        );
+    }
+
+    /// Found by the `offset_arithmetic` fuzz target: with a buffer limit that is not
+    /// a multiple of the granule, doubling up to the limit gave a chunk off the
+    /// granule (1000 bytes), which the ring then rounded up past the limit.
+    #[test]
+    fn a_new_chunk_capped_by_the_buffer_limit_stays_on_the_granule() {
+        assert_eq!(
+            place(512, 512, 100, 4, 256, 1000),
+            Ok(Placement::NewChunk { capacity: 768 })
         );
     }
 
