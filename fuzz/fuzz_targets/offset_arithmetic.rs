@@ -181,8 +181,11 @@ fn check_ring(used: u64, capacity: u64, size: u64, align: u64, granule: u64, max
                 new_capacity <= max_buffer,
                 "new chunk larger than a buffer may be"
             );
+            // Twice the current chunk, unless that passes the largest buffer on the
+            // granule.
+            let largest_on_granule = max_buffer - max_buffer % granule;
             assert!(
-                new_capacity >= capacity.saturating_mul(2).min(max_buffer),
+                new_capacity >= capacity.saturating_mul(2).min(largest_on_granule),
                 "new chunk less than twice the current one"
             );
             // The ring's chunks are all multiples of the granule (it rounds every

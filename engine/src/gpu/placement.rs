@@ -17,8 +17,9 @@ pub enum Placement {
     },
     /// At offset 0 of a new chunk of `capacity` bytes.
     NewChunk {
-        /// Capacity of the new chunk: at least the request, twice the current chunk,
-        /// and a multiple of the granule.
+        /// Capacity of the new chunk: a multiple of the granule, at least the
+        /// request, and twice the current chunk unless that passes the largest
+        /// buffer on the granule.
         capacity: u64,
     },
 }
