@@ -6,9 +6,12 @@
 //! - `alloc.rs`: the allocation fast path, on which every allocating call is built;
 //! - `growth.rs`: the slow path, taking a new chunk when the current one is full;
 //! - `typed.rs`: the typed allocation family (`alloc`, `alloc_slice_copy`, ... and
-//!   their `try_` twins), defined once for every arena type;
+//!   their `try_` twins), defined once for every arena type; `place.rs`: the
+//!   primitives through which `Arena`'s family writes values into fresh memory;
 //! - `stack.rs`: marks, rewind, push, pop and reset; `scope.rs`: scopes;
 //! - `debug.rs`: debug mode's block records, poisoning and block events;
+//! - `undo.rs`: undoing a failed operation exactly, for owners such as the asset
+//!   arena;
 //! - `allocator.rs`: `&Arena` as an `allocator_api2` allocator;
 //! - `config.rs`, `stats.rs`, `error.rs`, `inspect.rs`: what an arena is built
 //!   with, reports, fails with, and answers to the other lifetimes.
@@ -22,6 +25,7 @@ mod debug;
 mod error;
 mod growth;
 mod inspect;
+mod place;
 mod scope;
 mod short_copy;
 mod stack;

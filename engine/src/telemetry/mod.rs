@@ -4,7 +4,7 @@
 //! The game owns one [`Telemetry`]. Each frame it calls
 //! [`begin_frame`](Telemetry::begin_frame), records its arenas
 //! ([`record_frames`](Telemetry::record_frames), [`record_arena`](Telemetry::record_arena),
-//! or [`record`](Telemetry::record) for memory that is not an [`Arena`]), and
+//! or [`record`](Telemetry::record) for memory that is not an [`Arena`](crate::Arena)), and
 //! [`end_frame`](Telemetry::end_frame). The frame's [`MemoryReport`] is then in
 //! [`report`](Telemetry::report).
 //!
@@ -219,7 +219,7 @@ impl Telemetry {
         self.record(kind, &arena.stats(), overflow_bytes, arena.chunk_spans());
     }
 
-    /// Records memory that is not an [`Arena`] (the GPU upload ring, a pool of your
+    /// Records memory that is not an [`Arena`](crate::Arena) (the GPU upload ring, a pool of your
     /// own): its stats, how far it went over budget this frame, and its blocks of
     /// committed memory as `(address, bytes)`. Tracy shows the blocks as the pool's
     /// allocations; an address only has to be non-zero and unique among the blocks
