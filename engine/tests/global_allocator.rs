@@ -17,8 +17,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// runs it first, once; allocations the hook makes itself do not run it again.
 struct ReentrantAllocator;
 
+/// The armed hook, its lifetime erased: [`with_hook`] clears it before the closure
+/// it points to goes away.
+type ErasedHook = *const (dyn Fn() + 'static);
+
 thread_local! {
-    static HOOK: Cell<Option<&'static dyn Fn()>> = const { Cell::new(None) };
+    static HOOK: Cell<Option<ErasedHook>> = const { Cell::new(None) };
     static IN_HOOK: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -61,14 +65,29 @@ fn run_hook() {
     }
     if let Some(hook) = HOOK.take() {
         IN_HOOK.set(true);
-        hook();
+        // SAFETY: `with_hook` armed it and is still running (it disarms the hook
+        // before it returns or unwinds), so the closure is alive and borrowed.
+        unsafe { (*hook)() };
         IN_HOOK.set(false);
     }
 }
 
-/// Arms `hook` for the next allocation on this thread.
-fn arm(hook: impl Fn() + 'static) {
-    HOOK.set(Some(Box::leak(Box::new(hook))));
+/// Runs `check` with `hook` armed for the next allocation on this thread, and
+/// disarms it afterwards (also if `check` panics). Nothing is leaked, so the
+/// AddressSanitizer run's leak check stays quiet.
+fn with_hook(hook: &dyn Fn(), check: impl FnOnce()) {
+    struct Disarm;
+    impl Drop for Disarm {
+        fn drop(&mut self) {
+            HOOK.set(None);
+        }
+    }
+    // SAFETY: only the lifetime changes; `Disarm` clears `HOOK` before `hook`'s
+    // borrow ends, so the pointer is never called after that.
+    let erased = unsafe { std::mem::transmute::<*const (dyn Fn() + '_), ErasedHook>(hook) };
+    let _disarm = Disarm;
+    HOOK.set(Some(erased));
+    check();
 }
 
 fn record(outcome: String) {
@@ -99,15 +118,16 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// arena takes a chunk, got the arena's half-updated chunk list (a use-after-free,
 /// and with a nested growth a double free). It is refused with `Reentered`.
 fn reentrant_try_alloc_is_refused() {
-    let arena: &'static Arena = Box::leak(Box::new(Arena::new("reentered")));
-    arm(move || {
+    let arena = Arena::new("reentered");
+    let hook = || {
         let inner = arena
             .try_alloc_slice_fill_copy(100_000, 1u8)
             .map(|bytes| bytes.len());
         record(format!("{inner:?}"));
-    });
+    };
     // The arena has no chunk yet: this allocation takes one, and the hook runs then.
-    let outer = arena.alloc_slice_fill_copy(1000, 7u8);
+    let mut outer: &mut [u8] = &mut [];
+    with_hook(&hook, || outer = arena.alloc_slice_fill_copy(1000, 7u8));
     let inner = take_outcome();
     assert!(inner.starts_with("Err(Reentered"), "{inner}");
     assert!(outer.iter().all(|&byte| byte == 7));
@@ -124,15 +144,16 @@ fn reentrant_try_alloc_is_refused() {
 /// Audit finding 1, the panicking calls: they panic with a message that says what
 /// happened, and the outer call completes.
 fn reentrant_alloc_panics_with_a_message() {
-    let arena: &'static Arena = Box::leak(Box::new(Arena::new("reentered-panic")));
-    arm(move || {
+    let arena = Arena::new("reentered-panic");
+    let hook = || {
         let result = catch_unwind(AssertUnwindSafe(|| arena.alloc(5u64).to_string()));
         record(match result {
             Ok(value) => format!("allocated {value}"),
             Err(payload) => panic_message(&*payload),
         });
-    });
-    let outer = arena.alloc(9u64);
+    };
+    let mut outer = &mut 0u64;
+    with_hook(&hook, || outer = arena.alloc(9u64));
     let message = take_outcome();
     assert!(
         message.contains("`reentered-panic` was called again while it was taking memory"),
@@ -149,21 +170,22 @@ fn reentrant_alloc_panics_with_a_message() {
 /// Audit finding 1, through `Frame::keep`: it reads the chunk list, which the growth
 /// it was called from was changing.
 fn reentrant_frame_keep_panics_with_a_message() {
-    let frames: &'static mut FrameArenas = Box::leak(Box::new(FrameArenas::new(FrameConfig {
+    let mut frames = FrameArenas::new(FrameConfig {
         budget_bytes: 4096,
         ..FrameConfig::default()
-    })));
-    let frame: &'static engine::Frame<'static> = Box::leak(Box::new(frames.begin_frame()));
-    let kept: &'static [u32] = frame.alloc_slice_copy(&[1, 2, 3]);
-    arm(move || {
+    });
+    let frame = frames.begin_frame();
+    let kept: &[u32] = frame.alloc_slice_copy(&[1, 2, 3]);
+    let hook = || {
         let result = catch_unwind(AssertUnwindSafe(|| frame.keep(kept).is_some()));
         record(match result {
             Ok(kept) => format!("kept: {kept}"),
             Err(payload) => panic_message(&*payload),
         });
-    });
+    };
     // Past the 4 KiB first chunk: the frame's arena grows, and the hook runs.
-    let big = frame.alloc_slice_fill_copy(64 * 1024, 0u8);
+    let mut big: &mut [u8] = &mut [];
+    with_hook(&hook, || big = frame.alloc_slice_fill_copy(64 * 1024, 0u8));
     let message = take_outcome();
     assert!(
         message.contains("was called again while it was taking memory"),
