@@ -8,6 +8,21 @@ pub mod gpu;
 mod level;
 pub mod telemetry;
 
+/// The `allocator-api2` crate (0.2) whose `Allocator` trait `&Arena` implements.
+/// Use its collections through this path, so that the version always matches the
+/// engine's: 0.3 and 0.4 are different crates whose traits `&Arena` does not
+/// implement, and hashbrown's maps take 0.2.
+///
+/// ```
+/// use engine::allocator_api2::vec::Vec;
+/// let arena = engine::Arena::new("scratch");
+/// let mut ids = Vec::new_in(&arena);
+/// ids.extend([3u32, 1, 2]);
+/// ids.sort();
+/// assert_eq!(ids, [1, 2, 3]);
+/// ```
+pub use allocator_api2;
+
 /// The pure arithmetic under the arenas and the upload ring, for the fuzz targets in
 /// `fuzz/` (built with `--cfg fuzzing`). Not part of the API.
 #[cfg(fuzzing)]
