@@ -358,31 +358,26 @@ impl Arena {
                 DEFAULT_FIRST_CHUNK_BYTES,
                 limit,
             );
-            let must_free_first = limit.is_some_and(|limit| self.committed.get() + target > limit);
-            if must_free_first {
+            if limit.is_some_and(|limit| self.committed.get() + target > limit) {
                 // Taking the new chunk while holding the old ones would pass the limit,
-                // even for a moment. If the system then refuses the new chunk, the
-                // arena is left with none and takes one on its next allocation.
+                // even for a moment: give them back first. If the system then refuses
+                // the new chunk, the arena holds none and takes one on its next
+                // allocation.
                 slow.chunks.clear();
                 self.committed.set(0);
-                if let Some(chunk) = Chunk::allocate(target, 0) {
+            }
+            match Chunk::allocate(target, 0) {
+                Some(chunk) => {
+                    slow.chunks.clear();
                     slow.chunks.push(chunk);
                     self.committed.set(target);
                     self.grow_count.set(self.grow_count.get() + 1);
                 }
-            } else {
-                match Chunk::allocate(target, 0) {
-                    Some(chunk) => {
-                        slow.chunks.clear();
-                        slow.chunks.push(chunk);
-                        self.committed.set(target);
-                        self.grow_count.set(self.grow_count.get() + 1);
-                    }
-                    None => {
-                        // Keep the biggest chunk we already have rather than fail a reset.
-                        let biggest = (0..slow.chunks.len())
-                            .max_by_key(|&index| slow.chunks[index].capacity())
-                            .expect("chunks is not empty");
+                // Keep the biggest chunk we already have rather than fail a reset.
+                None => {
+                    if let Some(biggest) =
+                        (0..slow.chunks.len()).max_by_key(|&index| slow.chunks[index].capacity())
+                    {
                         let chunk = slow.chunks.swap_remove(biggest);
                         slow.chunks.clear();
                         self.committed.set(chunk.capacity());

@@ -282,69 +282,61 @@ static TRACY_BLOCKS: TracyBlocks = TracyBlocks;
 
 impl BlockObserver for TracyBlocks {
     fn allocated(&self, arena: &str, address: usize, size: usize) -> BlockTicket {
-        block_allocated(arena, address, size)
-    }
-
-    fn freed(&self, arena: &str, ticket: BlockTicket) {
-        block_freed(arena, ticket);
-    }
-
-    fn discarded(&self, arena: &str) {
-        blocks_discarded(arena);
-    }
-}
-
-fn block_allocated(arena: &str, address: usize, size: usize) -> BlockTicket {
-    // A zero-sized block may share its address with the next one: not sent.
-    if size == 0 || !TRACK_ALLOCATIONS.load(Ordering::Acquire) {
-        return BlockTicket::default();
-    }
-    let Some(epoch) = connection_epoch() else {
-        return BlockTicket::default();
-    };
-    let names = names_for(arena);
-    names.allocations_epoch.store(epoch, Ordering::Release);
-    ANY_TRACKED.store(true, Ordering::Release);
-    // SAFETY: the pool name is NUL-terminated and lives forever; `address` is a live
-    // block that no other block of the arena overlaps.
-    unsafe {
-        sys::___tracy_emit_memory_alloc_named(address as *const _, size, names.allocations.as_ptr())
-    };
-    BlockTicket {
-        address,
-        tag: epoch,
-    }
-}
-
-/// A debug-mode arena gave back a block (rewind or pop).
-fn block_freed(arena: &str, block: BlockTicket) {
-    if block.tag == 0 || connection_epoch() != Some(block.tag) {
-        return;
-    }
-    if let Some(names) = find_names(arena) {
-        // SAFETY: the pool name is NUL-terminated and lives forever; the profiler got
-        // this block's allocation in this connection.
+        // A zero-sized block may share its address with the next one: not sent.
+        if size == 0 || !TRACK_ALLOCATIONS.load(Ordering::Acquire) {
+            return BlockTicket::default();
+        }
+        let Some(epoch) = connection_epoch() else {
+            return BlockTicket::default();
+        };
+        let names = names_for(arena);
+        names.allocations_epoch.store(epoch, Ordering::Release);
+        ANY_TRACKED.store(true, Ordering::Release);
+        // SAFETY: the pool name is NUL-terminated and lives forever; `address` is a live
+        // block that no other block of the arena overlaps.
         unsafe {
-            sys::___tracy_emit_memory_free_named(
-                block.address as *const _,
+            sys::___tracy_emit_memory_alloc_named(
+                address as *const _,
+                size,
                 names.allocations.as_ptr(),
             )
         };
+        BlockTicket {
+            address,
+            tag: epoch,
+        }
     }
-}
 
-/// A debug-mode arena was reset or dropped: all its blocks are gone.
-fn blocks_discarded(arena: &str) {
-    if !ANY_TRACKED.load(Ordering::Acquire) {
-        return;
+    /// A debug-mode arena gave back a block (rewind or pop).
+    fn freed(&self, arena: &str, block: BlockTicket) {
+        if block.tag == 0 || connection_epoch() != Some(block.tag) {
+            return;
+        }
+        if let Some(names) = find_names(arena) {
+            // SAFETY: the pool name is NUL-terminated and lives forever; the profiler got
+            // this block's allocation in this connection.
+            unsafe {
+                sys::___tracy_emit_memory_free_named(
+                    block.address as *const _,
+                    names.allocations.as_ptr(),
+                )
+            };
+        }
     }
-    let Some(epoch) = connection_epoch() else {
-        return;
-    };
-    if let Some(names) = find_names(arena)
-        && names.allocations_epoch.swap(0, Ordering::AcqRel) == epoch
-    {
-        // SAFETY: the pool name is NUL-terminated and lives forever.
-        unsafe { sys::___tracy_emit_memory_discard(names.allocations.as_ptr()) };
+
+    /// A debug-mode arena was reset or dropped: all its blocks are gone.
+    fn discarded(&self, arena: &str) {
+        if !ANY_TRACKED.load(Ordering::Acquire) {
+            return;
+        }
+        let Some(epoch) = connection_epoch() else {
+            return;
+        };
+        if let Some(names) = find_names(arena)
+            && names.allocations_epoch.swap(0, Ordering::AcqRel) == epoch
+        {
+            // SAFETY: the pool name is NUL-terminated and lives forever.
+            unsafe { sys::___tracy_emit_memory_discard(names.allocations.as_ptr()) };
+        }
     }
 }
