@@ -13,7 +13,7 @@
 //! `harness = false`: the allocation counts are process-wide, so the checks run
 //! one after another on the main thread, not as parallel tests.
 
-use demo::alloc_counter::{self, CountingAllocator};
+use demo::alloc_counter::{self, COUNTING, CountingAllocator};
 use demo::options::Options;
 use demo::renderer::gpu::GpuContext;
 use demo::renderer::offscreen::OffscreenTarget;
@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+static GLOBAL: CountingAllocator = COUNTING;
 
 fn tmp(name: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
