@@ -19,6 +19,7 @@ pub mod driver;
 pub mod error;
 pub mod gpu_types;
 pub mod headless;
+pub mod lists;
 pub mod memory_chart;
 pub mod options;
 pub mod overlay;
