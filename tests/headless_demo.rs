@@ -5,7 +5,7 @@
 //!   (set `UPDATE_REFERENCE=1` to rewrite it after an intended change);
 //! - the demo's own frame building makes zero heap allocations over 600 frames
 //!   once warm (this binary installs the counting allocator), with the overlay's
-//!   formatted text on screen;
+//!   formatted text on screen and the status line formatted every 30 frames;
 //! - switching levels back and forth ten times brings committed memory back to
 //!   its baseline each time;
 //! - a level with a corrupt file fails to load with a message naming the file and
@@ -292,6 +292,7 @@ fn corrupt_level_keeps_the_current_one() {
         1.0 / 60.0,
         CameraInput::default(),
         None,
+        None,
     );
     let error = state.switch_level(1).expect_err("nebula is corrupt");
     let message = error.to_string();
@@ -306,6 +307,7 @@ fn corrupt_level_keeps_the_current_one() {
         (64, 64),
         1.0 / 60.0,
         CameraInput::default(),
+        None,
         None,
     );
     assert_eq!(work.object_count, 500, "meadow still runs");

@@ -222,8 +222,10 @@ impl DemoState {
 
     /// One frame: simulate `dt` seconds, build the draw lists in the frame arena,
     /// draw them into `target` (`size` pixels) and submit. The overlay shows
-    /// `shown`, the previous frame's report (`None`: "warming up"). Returns what
-    /// the frame built, with the time and heap traffic of building it.
+    /// `shown`, the previous frame's report (`None`: "warming up"); with
+    /// `show_status`, a one-line status of `shown` goes there too (a window's
+    /// title). Returns what the frame built, with the time and heap traffic of
+    /// building it.
     pub fn frame(
         &mut self,
         target: &wgpu::TextureView,
@@ -231,6 +233,7 @@ impl DemoState {
         dt: f32,
         input: CameraInput,
         shown: Option<&FrameReport>,
+        show_status: Option<&dyn Fn(&str)>,
     ) -> FrameWork {
         let started = Instant::now();
         let heap_at_start = alloc_counter::snapshot();
@@ -248,6 +251,9 @@ impl DemoState {
         let level = &self.scene.level;
         let half_extent = self.scene.camera.half_extent(width / height);
         let center = self.scene.camera.center;
+        let status = show_status
+            .and(shown)
+            .map(|report| status_line(arena, level, report));
         {
             let _build = tracing::info_span!("build_draws").entered();
             build_draws(
@@ -293,6 +299,10 @@ impl DemoState {
         drop(build);
         let heap_after_build = alloc_counter::snapshot();
         let build_ms = started.elapsed().as_secs_f32() * 1000.0;
+        // Showing it is the shell's work (a window system call), not building.
+        if let (Some(show_status), Some(status)) = (show_status, status) {
+            show_status(status);
+        }
 
         // wgpu's part: upload through the ring, encode, submit.
         self.renderer.render(target, &draw_data);
@@ -428,6 +438,27 @@ fn overlay_lines<'f>(
             r.build_ms
         )),
     ]
+}
+
+/// The one-line status a window shows as its title, formatted into the frame arena.
+fn status_line<'f>(arena: &'f Arena, level: &Level, report: &FrameReport) -> &'f str {
+    format_in!(
+        arena,
+        "frame-memory demo | {} | {} objects, {} visible, {} draws | frame {}/{} (hw {}) | level {} | assets {} | gpu ring {} | heap allocs: demo {}, wgpu {} | {:.1} ms",
+        level.name(),
+        report.object_count,
+        report.visible_count,
+        report.draw_count,
+        Bytes(report.frame.used_bytes),
+        Bytes(report.frame.budget_bytes),
+        Bytes(report.frame.high_water_bytes),
+        Bytes(report.level.used_bytes),
+        Bytes(report.assets.used_bytes),
+        Bytes(report.ring.used_bytes),
+        report.demo_heap.allocations,
+        report.wgpu_heap.allocations,
+        report.cpu_ms,
+    )
 }
 
 /// Loads a level, uploads its meshes and seals it.
