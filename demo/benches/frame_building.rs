@@ -17,6 +17,8 @@
 //! `cargo bench -p demo --bench frame_building`
 //! (`-- --measurement-time 8` on a loaded machine).
 
+#![forbid(unsafe_code)]
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use demo::lists::{InArena, ListStorage, OnHeap};
 use demo::options::Options;

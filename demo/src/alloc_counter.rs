@@ -2,7 +2,7 @@
 //! global allocator, so a frame can measure the heap traffic of each of its phases.
 //!
 //! The counting itself is `stats_alloc`'s [`StatsAlloc`] around the system
-//! allocator, so the demo holds no `unsafe` of its own. The binary installs it
+//! allocator, so the demo's own code stays safe Rust. The binary installs it
 //! (`main.rs`); a test binary that wants the counts installs it the same way:
 //!
 //! ```ignore

@@ -1,5 +1,7 @@
 //! `cargo run --release -p demo -- --help`
 
+#![forbid(unsafe_code)]
+
 use demo::alloc_counter::{COUNTING, CountingAllocator};
 use demo::options::{self, Command};
 use std::process::ExitCode;
