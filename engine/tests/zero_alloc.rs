@@ -5,8 +5,7 @@
 //! Cargo.toml), so no harness thread allocates while frames are measured: the
 //! counts are the frame code's alone.
 
-use allocator_api2::vec::Vec as ArenaVec;
-use engine::{Arena, FrameArenas, FrameConfig, FrameSlice};
+use engine::{ArenaString, ArenaVec, FrameArenas, FrameConfig, FrameSlice, format_in};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -79,16 +78,6 @@ struct Instance {
     mesh: u32,
 }
 
-/// `fmt::Write` into a byte vector in the frame: debug text without the heap.
-struct FrameText<'f>(ArenaVec<u8, &'f Arena>);
-
-impl std::fmt::Write for FrameText<'_> {
-    fn write_str(&mut self, text: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(text.as_bytes());
-        Ok(())
-    }
-}
-
 const OBJECTS: usize = 4000;
 
 fn position(tick: u64, object: usize) -> [f32; 2] {
@@ -150,7 +139,7 @@ fn run_frame(
     }
     // Strings: copied and formatted.
     let label = frame.alloc_str("main camera");
-    let mut text = FrameText(ArenaVec::new_in(frame.arena()));
+    let mut text = ArenaString::new_in(frame.arena());
     write!(
         text,
         "frame {tick}: {} visible, {} moved",
@@ -158,6 +147,13 @@ fn run_frame(
         moved
     )
     .unwrap();
+    let overlay = format_in!(&frame, "{label}: {:.2} ms", tick as f32 * 0.25);
+    // A list of unknown length, frozen and kept like the positions.
+    let near = frame.alloc_iter(
+        keys.iter()
+            .map(|key| *key as u32)
+            .filter(|object| object % 3 == 0),
+    );
     // Worker arenas, used here on the main thread and read back by the frame.
     let culled = workers[0].alloc_slice_fill_with(256, |i| i as u32 * 2);
     let lights = workers[1].alloc_slice_fill_copy(32, [tick as f32; 4]);
@@ -170,7 +166,9 @@ fn run_frame(
         + instances.iter().map(|i| i.mesh as u64).sum::<u64>()
         + by_mesh.values().map(|&n| n as u64).sum::<u64>()
         + label.len() as u64
-        + text.0.len() as u64
+        + text.len() as u64
+        + overlay.len() as u64
+        + near.len() as u64
         + merged[255] as u64
         + lights[31][0] as u64;
     drop((keys, by_mesh, text));

@@ -85,7 +85,7 @@ static NEXT_ARENA_ID: AtomicU64 = AtomicU64::new(1);
 /// The plain `alloc` family refuses types that need `Drop` **at compile time**, so a
 /// destructor is never skipped silently. Values with destructors belong in a
 /// [`LevelArena`](crate::LevelArena), which runs them on unload, or in an
-/// `allocator_api2` collection (`Vec::new_in(&arena)`), which runs them itself.
+/// [`ArenaVec`](crate::ArenaVec) (`ArenaVec::new_in(&arena)`), which runs them itself.
 ///
 /// ```compile_fail
 /// let arena = engine::Arena::new("a");

@@ -68,7 +68,7 @@ struct NoDrop<T>(std::marker::PhantomData<T>);
 impl<T> NoDrop<T> {
     const CHECK: () = assert!(
         !mem::needs_drop::<T>(),
-        "Arena refuses types that need Drop (their destructors would never run); use a LevelArena or an allocator_api2 collection"
+        "Arena refuses types that need Drop (their destructors would never run); use a LevelArena or an ArenaVec"
     );
 }
 #[allow(clippy::mut_from_ref)] // each call hands out fresh, disjoint memory
