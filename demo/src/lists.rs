@@ -7,9 +7,14 @@ use std::ops::DerefMut;
 
 /// A growable list as frame building uses it: the `Vec` calls it makes, and a
 /// slice for everything else (indexing, `last_mut`, iteration).
-pub trait FrameList<T>: DerefMut<Target = [T]> + Extend<T> {
+pub trait FrameList<T>: DerefMut<Target = [T]> {
     /// Appends `value`.
     fn push(&mut self, value: T);
+
+    /// Makes the list `new_len` long, appending copies of `value` or cutting.
+    fn resize(&mut self, new_len: usize, value: T)
+    where
+        T: Clone;
 
     /// Makes room for at least `additional` more elements.
     fn reserve(&mut self, additional: usize);
@@ -22,6 +27,14 @@ impl<T> FrameList<T> for ArenaVec<'_, T> {
     #[inline(always)]
     fn push(&mut self, value: T) {
         ArenaVec::push(self, value);
+    }
+
+    #[inline]
+    fn resize(&mut self, new_len: usize, value: T)
+    where
+        T: Clone,
+    {
+        ArenaVec::resize(self, new_len, value);
     }
 
     #[inline]
@@ -39,6 +52,14 @@ impl<T> FrameList<T> for Vec<T> {
     #[inline(always)]
     fn push(&mut self, value: T) {
         Vec::push(self, value);
+    }
+
+    #[inline]
+    fn resize(&mut self, new_len: usize, value: T)
+    where
+        T: Clone,
+    {
+        Vec::resize(self, new_len, value);
     }
 
     #[inline]

@@ -180,7 +180,7 @@ pub fn make_sorted_keys(
 ) {
     let _span = tracing::trace_span!("sort_keys").entered();
     bucket_starts.clear();
-    bucket_starts.extend(std::iter::repeat_n(0, input.bucket_count + 1));
+    bucket_starts.resize(input.bucket_count + 1, 0);
     let kind_of = |index: u32| &input.kinds[usize::from(input.objects[index as usize].kind)];
     for &index in visible {
         bucket_starts[kind_of(index).bucket as usize + 1] += 1;
@@ -189,7 +189,7 @@ pub fn make_sorted_keys(
         bucket_starts[bucket] += bucket_starts[bucket - 1];
     }
     keys.clear();
-    keys.extend(std::iter::repeat_n(0, visible.len()));
+    keys.resize(visible.len(), 0);
     for &index in visible {
         let kind = kind_of(index);
         let slot = &mut bucket_starts[kind.bucket as usize];
