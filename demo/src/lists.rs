@@ -5,9 +5,9 @@
 use engine::{Arena, ArenaVec};
 use std::ops::DerefMut;
 
-/// A growable list as frame building uses it: the `Vec` calls it makes, and a
-/// slice for everything else (indexing, `last_mut`, iteration).
-pub trait FrameList<T>: DerefMut<Target = [T]> {
+/// A growable list as frame building uses it: the `Vec` calls it makes (`push`,
+/// `extend`, `resize`, `clear`), and a slice for everything else.
+pub trait FrameList<T>: DerefMut<Target = [T]> + Extend<T> {
     /// Appends `value`.
     fn push(&mut self, value: T);
 
@@ -15,9 +15,6 @@ pub trait FrameList<T>: DerefMut<Target = [T]> {
     fn resize(&mut self, new_len: usize, value: T)
     where
         T: Clone;
-
-    /// Makes room for at least `additional` more elements.
-    fn reserve(&mut self, additional: usize);
 
     /// Removes every element, keeping the room.
     fn clear(&mut self);
@@ -38,11 +35,6 @@ impl<T> FrameList<T> for ArenaVec<'_, T> {
     }
 
     #[inline]
-    fn reserve(&mut self, additional: usize) {
-        ArenaVec::reserve(self, additional);
-    }
-
-    #[inline]
     fn clear(&mut self) {
         ArenaVec::clear(self);
     }
@@ -60,11 +52,6 @@ impl<T> FrameList<T> for Vec<T> {
         T: Clone,
     {
         Vec::resize(self, new_len, value);
-    }
-
-    #[inline]
-    fn reserve(&mut self, additional: usize) {
-        Vec::reserve(self, additional);
     }
 
     #[inline]

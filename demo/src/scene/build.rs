@@ -25,8 +25,9 @@ pub struct DrawCmd {
 pub struct DrawLists<S: ListStorage> {
     /// Indices of the objects that touch the view (culling output).
     pub visible: S::List<u32>,
-    /// Scratch for the sort: where each bucket (sort prefix) starts.
-    pub bucket_starts: S::List<u32>,
+    /// The sort's table, one entry per bucket (sort prefix) and one more: where
+    /// each bucket ends in `sort_keys` once sorted. A non-empty bucket is a draw.
+    pub bucket_ends: S::List<u32>,
     /// One key per visible object: layer, mesh, material, object index; sorted.
     pub sort_keys: S::List<u64>,
     /// Per-instance GPU data, in sorted order.
@@ -56,7 +57,7 @@ impl<S: ListStorage> DrawLists<S> {
     pub fn new_in(storage: &S) -> DrawLists<S> {
         DrawLists {
             visible: storage.new_list(),
-            bucket_starts: storage.new_list(),
+            bucket_ends: storage.new_list(),
             sort_keys: storage.new_list(),
             instances: storage.new_list(),
             draws: storage.new_list(),
@@ -68,7 +69,7 @@ impl<S: ListStorage> DrawLists<S> {
     /// Empties every list, keeping its room.
     pub fn clear(&mut self) {
         self.visible.clear();
-        self.bucket_starts.clear();
+        self.bucket_ends.clear();
         self.sort_keys.clear();
         self.instances.clear();
         self.draws.clear();
@@ -83,8 +84,8 @@ impl<S: ListStorage> DrawLists<S> {
 pub struct DrawSlices<'a> {
     /// See [`DrawLists::visible`].
     pub visible: &'a [u32],
-    /// See [`DrawLists::bucket_starts`].
-    pub bucket_starts: &'a [u32],
+    /// See [`DrawLists::bucket_ends`].
+    pub bucket_ends: &'a [u32],
     /// See [`DrawLists::sort_keys`].
     pub sort_keys: &'a [u64],
     /// See [`DrawLists::instances`].
@@ -105,7 +106,7 @@ impl<'a> DrawLists<InArena<'a>> {
     pub fn into_slices(self) -> DrawSlices<'a> {
         DrawSlices {
             visible: self.visible.into_slice(),
-            bucket_starts: self.bucket_starts.into_slice(),
+            bucket_ends: self.bucket_ends.into_slice(),
             sort_keys: self.sort_keys.into_slice(),
             instances: self.instances.into_slice(),
             draws: self.draws.into_slice(),
@@ -138,20 +139,22 @@ pub fn build_draws<S: ListStorage>(lists: &mut DrawLists<S>, input: &BuildInput<
     cull(&mut lists.visible, input);
     make_sorted_keys(
         &lists.visible,
-        &mut lists.bucket_starts,
+        &mut lists.bucket_ends,
         &mut lists.sort_keys,
         input,
     );
-    make_instances_and_draws(
+    make_instances(&lists.sort_keys, &mut lists.instances, input);
+    make_draws(
         &lists.sort_keys,
-        &mut lists.instances,
+        &lists.bucket_ends,
         &mut lists.draws,
         &mut lists.draw_uniforms,
         input,
     );
 }
 
-/// The visible list: objects whose bounding circle touches the view.
+/// The visible list: the indices of the objects whose bounding circle touches the
+/// view.
 pub fn cull(visible: &mut impl FrameList<u32>, input: &BuildInput<'_>) {
     let _span = tracing::trace_span!("cull").entered();
     let (min, max) = (input.view_min, input.view_max);
@@ -169,73 +172,78 @@ pub fn cull(visible: &mut impl FrameList<u32>, input: &BuildInput<'_>) {
 }
 
 /// One sort key per visible object, sorted: a counting sort over the kinds'
-/// buckets, O(visible + buckets), with `bucket_starts` as its table. Within a
-/// bucket, keys keep the visible list's (ascending) index order, so the result is
-/// exactly that of sorting the keys.
+/// buckets, O(visible + buckets). Within a bucket, keys keep the visible list's
+/// (ascending) index order, so the result is exactly that of sorting the keys.
+/// `bucket_ends` is the sort's table; it is left holding where each bucket ends.
 pub fn make_sorted_keys(
     visible: &[u32],
-    bucket_starts: &mut impl FrameList<u32>,
+    bucket_ends: &mut impl FrameList<u32>,
     keys: &mut impl FrameList<u64>,
     input: &BuildInput<'_>,
 ) {
     let _span = tracing::trace_span!("sort_keys").entered();
-    bucket_starts.clear();
-    bucket_starts.resize(input.bucket_count + 1, 0);
+    bucket_ends.clear();
+    bucket_ends.resize(input.bucket_count + 1, 0);
     let kind_of = |index: u32| &input.kinds[usize::from(input.objects[index as usize].kind)];
+    // Counts, then where each bucket starts; each start then moves up as its
+    // bucket fills, and ends where the bucket does.
     for &index in visible {
-        bucket_starts[kind_of(index).bucket as usize + 1] += 1;
+        bucket_ends[kind_of(index).bucket as usize + 1] += 1;
     }
-    for bucket in 1..bucket_starts.len() {
-        bucket_starts[bucket] += bucket_starts[bucket - 1];
+    for bucket in 1..bucket_ends.len() {
+        bucket_ends[bucket] += bucket_ends[bucket - 1];
     }
     keys.clear();
     keys.resize(visible.len(), 0);
     for &index in visible {
         let kind = kind_of(index);
-        let slot = &mut bucket_starts[kind.bucket as usize];
+        let slot = &mut bucket_ends[kind.bucket as usize];
         keys[*slot as usize] = kind.sort_prefix | u64::from(index);
         *slot += 1;
     }
 }
 
-/// Instance data in key order, and one draw (with its uniforms) per run of equal
-/// layer, mesh and material.
-pub fn make_instances_and_draws(
+/// Instance data, in key order.
+pub fn make_instances(
     keys: &[u64],
     instances: &mut impl FrameList<Instance>,
-    draws: &mut impl FrameList<DrawCmd>,
-    draw_uniforms: &mut impl FrameList<DrawUniforms>,
     input: &BuildInput<'_>,
 ) {
     let _span = tracing::trace_span!("instances").entered();
-    instances.reserve(keys.len());
-    // Keys sorted by `make_sorted_keys` make at most one draw per kind.
-    let draw_bound = input.kinds.len().min(keys.len());
-    draws.reserve(draw_bound);
-    draw_uniforms.reserve(draw_bound);
-    let mut run_prefix = None;
-    for (position, &key) in keys.iter().enumerate() {
+    instances.extend(keys.iter().map(|&key| {
         let object = &input.objects[ObjectKind::index_of(key)];
         let b = object.brightness;
-        instances.push(Instance {
+        Instance {
             position: object.position.to_array(),
             scale: object.scale,
             rotation: object.rotation,
             tint: [b, b, b, 255],
-        });
-        let prefix = key >> super::objects::SORT_INDEX_BITS;
-        if run_prefix == Some(prefix) {
-            if let Some(draw) = draws.last_mut() {
-                draw.instance_count += 1;
-            }
-        } else {
-            run_prefix = Some(prefix);
+        }
+    }));
+}
+
+/// One draw (with its uniforms) per non-empty bucket of the sort: a run of equal
+/// layer, mesh and material in `keys`, as [`make_sorted_keys`] left them and
+/// `bucket_ends`.
+pub fn make_draws(
+    keys: &[u64],
+    bucket_ends: &[u32],
+    draws: &mut impl FrameList<DrawCmd>,
+    draw_uniforms: &mut impl FrameList<DrawUniforms>,
+    input: &BuildInput<'_>,
+) {
+    let _span = tracing::trace_span!("draws").entered();
+    let mut first_instance = 0;
+    for &end in bucket_ends {
+        if end > first_instance {
+            let key = keys[first_instance as usize];
             draws.push(DrawCmd {
                 mesh: ObjectKind::mesh_of(key),
-                first_instance: position as u32,
-                instance_count: 1,
+                first_instance,
+                instance_count: end - first_instance,
             });
             draw_uniforms.push(input.materials[ObjectKind::material_of(key) as usize]);
+            first_instance = end;
         }
     }
 }
