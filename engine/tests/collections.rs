@@ -152,6 +152,38 @@ fn the_list_runs_destructors_as_std_does() {
 }
 
 #[test]
+fn extend_takes_every_item_whatever_the_size_hint_says_and_a_panic_drops_what_it_wrote() {
+    let arena = Arena::new("a");
+    let mut list = ArenaVec::new_in(&arena);
+    list.push(0u32);
+    // A filter's lower bound is 0: the list grows as the items come.
+    list.extend((1..1000u32).filter(|i| i % 3 != 0));
+    let expected: Vec<u32> = (0..1000).filter(|i| *i == 0 || i % 3 != 0).collect();
+    assert_eq!(list, expected);
+    list.extend(std::iter::empty::<u32>());
+    assert_eq!(list.len(), expected.len());
+
+    struct Counted(Rc<Cell<usize>>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    let dropped = Rc::new(Cell::new(0));
+    let mut counted = ArenaVec::new_in(&arena);
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        counted.extend((0..10).map(|i| {
+            assert!(i < 7, "the iterator fails at item 7");
+            Counted(dropped.clone())
+        }));
+    }));
+    assert!(panicked.is_err());
+    assert_eq!((counted.len(), dropped.get()), (7, 0));
+    drop(counted);
+    assert_eq!(dropped.get(), 7);
+}
+
+#[test]
 fn a_failed_reserve_names_the_limit_and_changes_nothing() {
     let arena = Arena::with_limit("capped", 4096);
     let mut list = ArenaVec::<u64>::new_in(&arena);

@@ -710,13 +710,48 @@ impl<T> DerefMut for ArenaVec<'_, T> {
 }
 
 impl<T> Extend<T> for ArenaVec<'_, T> {
+    // Items go straight into the room reserved for them, the length counted in a
+    // local: a `push` per item would reload and store the length, compare with the
+    // capacity, and keep the item alive across its growth call (on the stack), which
+    // made an `extend` of 100,000 instances 1.7x slower than `std`'s.
     #[track_caller]
     fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
-        let iter = iter.into_iter();
-        self.reserve(iter.size_hint().0);
-        for item in iter {
-            self.push(item);
+        let mut iter = iter.into_iter();
+        loop {
+            self.reserve(iter.size_hint().0.max(1));
+            let room = self.list.capacity() - self.list.len();
+            let base = self.list.as_mut_ptr();
+            let mut filled = FilledLength {
+                len: self.list.len(),
+                list: &mut self.list,
+            };
+            for _ in 0..room {
+                let Some(item) = iter.next() else {
+                    return;
+                };
+                // SAFETY: `filled.len < capacity` (at most `room` items are written
+                // after the length the round started at), so the slot is allocated
+                // and holds no element.
+                unsafe { base.add(filled.len).write(item) };
+                filled.len += 1;
+            }
         }
+    }
+}
+
+/// The length of a list being filled past its recorded length, written back when
+/// the round ends, also by a panic in the iterator (so what was written is dropped
+/// with the list).
+struct FilledLength<'v, 'a, T> {
+    list: &'v mut ApiVec<T, &'a Arena>,
+    len: usize,
+}
+
+impl<T> Drop for FilledLength<'_, '_, T> {
+    fn drop(&mut self) {
+        // SAFETY: `extend` initialized every slot below `len` and kept `len` within
+        // the capacity.
+        unsafe { self.list.set_len(self.len) };
     }
 }
 
