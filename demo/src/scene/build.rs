@@ -136,7 +136,7 @@ pub struct BuildInput<'a> {
 /// Fills `lists` (except the overlay) for one frame. They start empty: new, or
 /// [cleared](DrawLists::clear).
 pub fn build_draws<S: ListStorage>(lists: &mut DrawLists<S>, input: &BuildInput<'_>) {
-    cull(&mut lists.visible, input);
+    cull(&mut lists.visible, &mut lists.bucket_ends, input);
     make_sorted_keys(
         &lists.visible,
         &mut lists.bucket_ends,
@@ -154,12 +154,21 @@ pub fn build_draws<S: ListStorage>(lists: &mut DrawLists<S>, input: &BuildInput<
 }
 
 /// The visible list: the indices of the objects whose bounding circle touches the
-/// view.
-pub fn cull(visible: &mut impl FrameList<u32>, input: &BuildInput<'_>) {
+/// view. It also counts the visible objects of each bucket into `bucket_ends`
+/// (entry `bucket + 1`), the counting sort's first pass, done here while each
+/// object's kind is at hand.
+pub fn cull(
+    visible: &mut impl FrameList<u32>,
+    bucket_ends: &mut impl FrameList<u32>,
+    input: &BuildInput<'_>,
+) {
     let _span = tracing::trace_span!("cull").entered();
+    bucket_ends.clear();
+    bucket_ends.resize(input.bucket_count + 1, 0);
     let (min, max) = (input.view_min, input.view_max);
     for (index, object) in input.objects.iter().enumerate() {
-        let radius = input.kinds[usize::from(object.kind)].radius * object.scale;
+        let kind = &input.kinds[usize::from(object.kind)];
+        let radius = kind.radius * object.scale;
         let p = object.position;
         if p.x + radius >= min.x
             && p.x - radius <= max.x
@@ -167,14 +176,16 @@ pub fn cull(visible: &mut impl FrameList<u32>, input: &BuildInput<'_>) {
             && p.y - radius <= max.y
         {
             visible.push(index as u32);
+            bucket_ends[kind.bucket as usize + 1] += 1;
         }
     }
 }
 
-/// One sort key per visible object, sorted: a counting sort over the kinds'
-/// buckets, O(visible + buckets). Within a bucket, keys keep the visible list's
-/// (ascending) index order, so the result is exactly that of sorting the keys.
-/// `bucket_ends` is the sort's table; it is left holding where each bucket ends.
+/// One sort key per visible object, sorted: the rest of a counting sort over the
+/// kinds' buckets, O(visible + buckets), from the counts [`cull`] left in
+/// `bucket_ends`, which is left holding where each bucket ends. Within a bucket,
+/// keys keep the visible list's (ascending) index order, so the result is exactly
+/// that of sorting the keys.
 pub fn make_sorted_keys(
     visible: &[u32],
     bucket_ends: &mut impl FrameList<u32>,
@@ -182,21 +193,15 @@ pub fn make_sorted_keys(
     input: &BuildInput<'_>,
 ) {
     let _span = tracing::trace_span!("sort_keys").entered();
-    bucket_ends.clear();
-    bucket_ends.resize(input.bucket_count + 1, 0);
-    let kind_of = |index: u32| &input.kinds[usize::from(input.objects[index as usize].kind)];
-    // Counts, then where each bucket starts; each start then moves up as its
-    // bucket fills, and ends where the bucket does.
-    for &index in visible {
-        bucket_ends[kind_of(index).bucket as usize + 1] += 1;
-    }
+    // Where each bucket starts; each start then moves up as its bucket fills, and
+    // ends where the bucket does.
     for bucket in 1..bucket_ends.len() {
         bucket_ends[bucket] += bucket_ends[bucket - 1];
     }
     keys.clear();
     keys.resize(visible.len(), 0);
     for &index in visible {
-        let kind = kind_of(index);
+        let kind = &input.kinds[usize::from(input.objects[index as usize].kind)];
         let slot = &mut bucket_ends[kind.bucket as usize];
         keys[*slot as usize] = kind.sort_prefix | u64::from(index);
         *slot += 1;
