@@ -42,6 +42,7 @@ fn committed_memory_stays_flat_over_10k_frames() {
         budget_bytes: 8 * 1024,
         worker_count: 2,
         worker_budget_bytes: 1024,
+        scratch_capacity_bytes: 512,
     });
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut kept: Option<(FrameSlice<u32>, u32)> = None;

@@ -211,6 +211,7 @@ fn main() {
         budget_bytes: 16 * 1024,
         worker_count: 2,
         worker_budget_bytes: 512,
+        scratch_capacity_bytes: 64,
     });
     const WARM_UP: u64 = 64;
     const MEASURED: u64 = 2_000;
