@@ -3,6 +3,7 @@
 
 mod arena;
 mod asset;
+mod collections;
 mod frame;
 pub mod gpu;
 mod level;
@@ -42,6 +43,7 @@ pub use asset::{
     ASSET_HEADER_BYTES, ASSET_MAGIC, ASSET_PAYLOAD_ALIGN, ASSET_VERSION, AssetArena, AssetError,
     AssetId, AssetKind, AssetMark, ReleaseReport, encode_asset, write_asset_file,
 };
+pub use collections::{ArenaString, ArenaVec, CollectIn, FromIteratorIn};
 pub use frame::{
     Frame, FrameArenaRole, FrameArenas, FrameConfig, FrameSlice, FrameStats, Overflow,
 };

@@ -154,7 +154,7 @@ impl Arena {
         }
     }
 
-    pub(super) fn size_overflow(&self, count: usize, element_size: usize) -> AllocError {
+    pub(crate) fn size_overflow(&self, count: usize, element_size: usize) -> AllocError {
         AllocError::SizeOverflow {
             arena: Arc::clone(&self.name),
             count,

@@ -7,6 +7,9 @@
 //! arena extends in place.
 //! Arenas in debug mode never hand bytes back this way; their blocks stay on the
 //! record until `pop`, `rewind` or `reset`.
+//!
+//! The same top-block operations (release, grow in place, the floor that kept
+//! frame data sets) serve the engine's own collections (`crate::collections`).
 
 use super::Arena;
 use allocator_api2::alloc::{AllocError, Allocator};
@@ -24,10 +27,12 @@ impl Arena {
     fn is_last_allocation(&self, ptr: NonNull<u8>, size: usize) -> bool {
         // The start check matters: a block that ends a previous chunk can end exactly
         // where the current chunk begins, if the system allocator placed them so.
-        // Not while a slow path runs: it is moving the arena to another chunk.
+        // Not while a slow path runs: it is moving the arena to another chunk. Not
+        // below the floor: kept data there must stay as it is until the reset.
         !self.config.debug_blocks
             && !self.in_slow_path.get()
             && ptr.as_ptr().addr() >= self.chunk_start.get().addr()
+            && ptr.as_ptr().addr() >= self.hand_back_floor.get()
             && ptr.as_ptr().wrapping_add(size) == self.ptr.get()
     }
 
@@ -37,6 +42,58 @@ impl Arena {
         let used = self.offset();
         self.raise_high_water(used);
         self.ptr.set(self.ptr.get().wrapping_sub(bytes));
+    }
+
+    /// Hands the `size` bytes at `ptr` back to the arena if they are its most recent
+    /// allocation; otherwise they stay in use until a reset, rewind or pop.
+    ///
+    /// The caller no longer uses the block: it is its owner, giving it up.
+    pub(crate) fn release(&self, ptr: NonNull<u8>, size: usize) {
+        if self.is_last_allocation(ptr, size) {
+            self.hand_back_top(size);
+        }
+    }
+
+    /// Gives up the tail of the `old_size` bytes at `ptr` beyond `new_size` if the
+    /// block is the most recent allocation. The block keeps its address either way.
+    pub(crate) fn release_tail(&self, ptr: NonNull<u8>, old_size: usize, new_size: usize) {
+        if self.is_last_allocation(ptr, old_size) {
+            self.hand_back_top(old_size - new_size);
+        }
+    }
+
+    /// Grows the `old_size` bytes at `ptr` to `new_size` where they are, if they are
+    /// the most recent allocation, `align` still holds and the chunk has the room.
+    /// Returns the block, with provenance from the arena's own pointer, or `None`
+    /// when the caller must move it.
+    pub(crate) fn grow_in_place(
+        &self,
+        ptr: NonNull<u8>,
+        old_size: usize,
+        new_size: usize,
+        align: usize,
+    ) -> Option<NonNull<u8>> {
+        let extra = new_size - old_size;
+        let fits_in_place = self.is_last_allocation(ptr, old_size)
+            && ptr.as_ptr().addr().is_multiple_of(align)
+            && extra <= self.chunk_end.get().addr() - self.ptr.get().addr();
+        if !fits_in_place {
+            return None;
+        }
+        let block = self.ptr.get().wrapping_sub(old_size);
+        self.ptr.set(self.ptr.get().wrapping_add(extra));
+        // SAFETY: `block` has the address of `ptr`, which is not null.
+        Some(unsafe { NonNull::new_unchecked(block) })
+    }
+
+    /// From now until the next reset, no block that starts below `end` is handed
+    /// back: the bytes below it were handed to the next frame, and a collection
+    /// that owns them (dropped or shrunk later in this frame) must not return them
+    /// to be overwritten.
+    pub(crate) fn keep_below(&self, end: usize) {
+        if end > self.hand_back_floor.get() {
+            self.hand_back_floor.set(end);
+        }
     }
 }
 
@@ -52,9 +109,7 @@ unsafe impl Allocator for &Arena {
 
     #[inline]
     unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
-        if self.is_last_allocation(ptr, layout.size()) {
-            self.hand_back_top(layout.size());
-        }
+        self.release(ptr, layout.size());
     }
 
     #[inline]
@@ -64,15 +119,12 @@ unsafe impl Allocator for &Arena {
         old_layout: Layout,
         new_layout: Layout,
     ) -> Result<NonNull<[u8]>, AllocError> {
-        let extra = new_layout.size() - old_layout.size();
-        let fits_in_place = self.is_last_allocation(ptr, old_layout.size())
-            && ptr.as_ptr().addr().is_multiple_of(new_layout.align())
-            && extra <= self.chunk_end.get().addr() - self.ptr.get().addr();
-        if fits_in_place {
-            let block = self.ptr.get().wrapping_sub(old_layout.size());
-            self.ptr.set(self.ptr.get().wrapping_add(extra));
-            // SAFETY: `block` has the address of `ptr`, which is not null.
-            let block = unsafe { NonNull::new_unchecked(block) };
+        if let Some(block) = self.grow_in_place(
+            ptr,
+            old_layout.size(),
+            new_layout.size(),
+            new_layout.align(),
+        ) {
             return Ok(NonNull::slice_from_raw_parts(block, new_layout.size()));
         }
         let new_ptr = self.try_alloc_layout(new_layout).map_err(|_| AllocError)?;
@@ -96,9 +148,7 @@ unsafe impl Allocator for &Arena {
             unsafe { ptr::copy_nonoverlapping(ptr.as_ptr(), new_ptr.as_ptr(), new_layout.size()) };
             return Ok(NonNull::slice_from_raw_parts(new_ptr, new_layout.size()));
         }
-        if self.is_last_allocation(ptr, old_layout.size()) {
-            self.hand_back_top(old_layout.size() - new_layout.size());
-        }
+        self.release_tail(ptr, old_layout.size(), new_layout.size());
         Ok(NonNull::slice_from_raw_parts(ptr, new_layout.size()))
     }
 }

@@ -154,6 +154,10 @@ pub struct Arena {
     /// borrowed, and code it calls out to (the global allocator, a block observer)
     /// must not re-enter the arena.
     in_slow_path: Cell<bool>,
+    /// No block starting below this address is handed back (see `allocator.rs`):
+    /// data handed to the next frame (`Frame::keep`) lies below it. 0 when nothing
+    /// was kept since the last reset.
+    hand_back_floor: Cell<usize>,
     slow: UnsafeCell<SlowState>,
     id: u64,
     name: Arc<str>,
@@ -299,6 +303,7 @@ impl Arena {
             reset_count: 0,
             chunk_count: Cell::new(0),
             in_slow_path: Cell::new(false),
+            hand_back_floor: Cell::new(0),
             slow: UnsafeCell::new(SlowState::default()),
             id: NEXT_ARENA_ID.fetch_add(1, Ordering::Relaxed),
             name: name.into(),

@@ -391,12 +391,10 @@ impl<'f> Frame<'f> {
     /// values with a destructor (a collection's `String`s, say) may have been
     /// dropped in place by then.
     ///
-    /// Keeping costs one byte of the frame: a guard allocated at the top, so that a
-    /// collection owning `data` cannot hand its bytes back to the frame (to be
-    /// overwritten) when it is dropped or shrunk later in this frame.
-    ///
-    /// # Panics
-    /// If the frame cannot grow by that byte (out of memory).
+    /// Keeping allocates nothing. Until the frame ends, no collection in this frame
+    /// hands back bytes at or below the kept data (an [`ArenaVec`](crate::ArenaVec)
+    /// or `allocator_api2` list that owns `data` and is dropped or shrunk later in the
+    /// frame keeps its bytes), so what the next frame reads is what was kept.
     #[must_use]
     pub fn keep<T: Copy>(&self, data: &[T]) -> Option<FrameSlice<T>> {
         let bytes = std::mem::size_of_val(data);
@@ -405,9 +403,7 @@ impl<'f> Frame<'f> {
             if !self.arena.holds_live_range(addr, bytes) {
                 return None;
             }
-            // `&Arena` as an allocator hands back only the bytes of the most recent
-            // allocation; with the guard above `data`, its bytes never are again.
-            self.arena.alloc(0u8);
+            self.arena.keep_below(addr + bytes);
         }
         Some(FrameSlice::new(self.owner, self.index, data))
     }

@@ -1,13 +1,13 @@
 //! `&Arena` as an `allocator_api2` allocator: Vec and hashbrown's HashMap in an arena.
 
 use crate::debug_arena;
-use allocator_api2::vec::Vec as ArenaVec;
+use allocator_api2::vec::Vec as ApiVec;
 use engine::Arena;
 
 #[test]
 fn a_vec_at_the_top_of_the_arena_grows_in_place() {
     let arena = Arena::with_capacity("vec", 64 * 1024);
-    let mut v = ArenaVec::new_in(&arena);
+    let mut v = ApiVec::new_in(&arena);
     v.push(0u32);
     let first = v.as_ptr();
     for i in 1..10_000 {
@@ -25,7 +25,7 @@ fn a_vec_at_the_top_of_the_arena_grows_in_place() {
 #[test]
 fn a_vec_that_is_not_on_top_moves_and_keeps_its_contents() {
     let arena = Arena::new("vec");
-    let mut v = ArenaVec::new_in(&arena);
+    let mut v = ApiVec::new_in(&arena);
     v.extend_from_slice(&[1u64, 2, 3, 4]);
     let before = v.as_ptr();
     let blocker = arena.alloc(0xB10Cu32);
@@ -38,7 +38,7 @@ fn a_vec_that_is_not_on_top_moves_and_keeps_its_contents() {
 #[test]
 fn a_vec_grows_into_a_new_chunk_when_the_current_one_is_full() {
     let arena = Arena::with_capacity("vec", 256);
-    let mut v = ArenaVec::new_in(&arena);
+    let mut v = ApiVec::new_in(&arena);
     for i in 0..1000u16 {
         v.push(i);
     }
@@ -49,7 +49,7 @@ fn a_vec_grows_into_a_new_chunk_when_the_current_one_is_full() {
 #[test]
 fn shrink_to_fit_on_top_gives_bytes_back() {
     let arena = Arena::with_capacity("vec", 4096);
-    let mut v: ArenaVec<u8, _> = ArenaVec::with_capacity_in(1000, &arena);
+    let mut v: ApiVec<u8, _> = ApiVec::with_capacity_in(1000, &arena);
     v.extend_from_slice(&[7; 10]);
     assert_eq!(arena.offset(), 1000);
     v.shrink_to_fit();
@@ -64,7 +64,7 @@ fn shrink_to_fit_on_top_gives_bytes_back() {
 fn shrinking_does_not_lose_the_high_water_mark() {
     // Regression: `shrink` handed bytes back without recording the high-water mark.
     let arena = Arena::with_capacity("vec", 4096);
-    let mut v: ArenaVec<u8, _> = ArenaVec::with_capacity_in(1000, &arena);
+    let mut v: ApiVec<u8, _> = ApiVec::with_capacity_in(1000, &arena);
     v.push(1);
     v.shrink_to_fit();
     assert_eq!(arena.offset(), 1);
@@ -76,7 +76,7 @@ fn dropping_the_top_vec_frees_its_bytes() {
     let arena = Arena::new("vec");
     arena.alloc(1u64);
     let capacity = {
-        let mut v = ArenaVec::new_in(&arena);
+        let mut v = ApiVec::new_in(&arena);
         v.extend(0..100u64);
         assert_eq!(arena.offset(), 8 + v.capacity() * 8);
         v.capacity()
@@ -88,7 +88,7 @@ fn dropping_the_top_vec_frees_its_bytes() {
 #[test]
 fn dropping_a_vec_that_is_not_on_top_frees_nothing() {
     let arena = Arena::new("vec");
-    let mut v = ArenaVec::new_in(&arena);
+    let mut v = ApiVec::new_in(&arena);
     v.extend(0..10u32);
     let on_top = arena.alloc(5u8);
     let used = arena.offset();
@@ -100,7 +100,7 @@ fn dropping_a_vec_that_is_not_on_top_frees_nothing() {
 #[test]
 fn in_debug_mode_vecs_never_grow_in_place_nor_give_bytes_back() {
     let arena = debug_arena("vec-debug");
-    let mut v = ArenaVec::new_in(&arena);
+    let mut v = ApiVec::new_in(&arena);
     v.push(0u32);
     let mut moves = 0;
     let mut last = v.as_ptr();
@@ -121,7 +121,7 @@ fn in_debug_mode_vecs_never_grow_in_place_nor_give_bytes_back() {
 #[test]
 fn a_failed_growth_reports_an_allocation_error() {
     let arena = Arena::with_fixed_capacity("vec", 64);
-    let mut v: ArenaVec<u8, _> = ArenaVec::new_in(&arena);
+    let mut v: ApiVec<u8, _> = ApiVec::new_in(&arena);
     assert!(v.try_reserve(64).is_ok());
     assert!(v.try_reserve(65).is_err());
     assert_eq!(arena.stats().allocation_count, 1);
@@ -134,7 +134,7 @@ fn over_aligned_elements_in_a_vec() {
     struct Wide(u8);
     let arena = Arena::new("vec");
     arena.alloc(1u8);
-    let mut v = ArenaVec::new_in(&arena);
+    let mut v = ApiVec::new_in(&arena);
     for i in 0..50 {
         v.push(Wide(i));
         assert_eq!(v.as_ptr().addr() % 128, 0);
@@ -184,7 +184,7 @@ fn hashbrown_map_reports_running_out_of_a_fixed_arena() {
 #[test]
 fn vecs_of_strings_live_in_the_arena_and_drop_their_strings() {
     let arena = Arena::new("vec");
-    let mut names = ArenaVec::new_in(&arena);
+    let mut names = ApiVec::new_in(&arena);
     for i in 0..100 {
         names.push(format!("name-{i}"));
     }
