@@ -8,10 +8,13 @@
 //!
 //! Groups whose name does not say `reset` time only the allocations: the reset (or
 //! the frees) runs after each iteration, outside the timed span. The `collections`
-//! group builds lists and formatted strings in the arenas, against std's `Vec` and
-//! `String` (its work is in `benches/collections/mod.rs`). Results are in
-//! `engine/BENCHMARKS.md`; run with `cargo bench -p engine --bench arena`. On a busy
-//! machine, `benches/arena_interleaved.rs` measures the same work more steadily.
+//! group builds lists and formatted strings in the arenas (`ArenaVec`, `format_in!`
+//! and the rivals' equivalents), against std's `Vec` and `String`; its work is in
+//! `benches/collections/mod.rs`.
+//!
+//! Results are in `engine/BENCHMARKS.md`; run with `cargo bench -p engine --bench
+//! arena`. On a busy machine, `benches/arena_interleaved.rs` measures the other
+//! groups' work more steadily.
 
 // `criterion_group!` generates an undocumented `pub fn benches`.
 #![allow(missing_docs)]
@@ -293,16 +296,25 @@ fn reset_after_10k(c: &mut Criterion) {
     group.finish();
 }
 
-/// The arenas on one workload of a group that holds several, named
-/// `workload/arena`, each with its own function and reset after each call.
+/// The three arenas on one workload of a group that holds several, named
+/// `workload/arena`, in the order engine, bumpalo, bump-scope, each with its own
+/// function and reset after each call.
 fn arenas_on(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     workload: &str,
+    engine_work: impl FnMut(&mut engine::Arena),
     bumpalo_work: impl FnMut(&mut bumpalo::Bump),
     bump_scope_work: impl FnMut(&mut bump_scope::Bump),
 ) {
     let reset = After::Reset;
     let name = |arena: &str| format!("{workload}/{arena}");
+    contender(
+        group,
+        &name("engine"),
+        engine_arena,
+        engine_work,
+        reset.clear(),
+    );
     contender(
         group,
         &name("bumpalo"),
@@ -328,6 +340,7 @@ fn lists_and_strings(c: &mut Criterion) {
     arenas_on(
         &mut group,
         "push_grow_10k",
+        engine_push_grow,
         bumpalo_push_grow,
         bump_scope_push_grow,
     );
@@ -342,6 +355,7 @@ fn lists_and_strings(c: &mut Criterion) {
     arenas_on(
         &mut group,
         "push_reserved_10k",
+        engine_push_reserved,
         bumpalo_push_reserved,
         bump_scope_push_reserved,
     );
@@ -358,6 +372,7 @@ fn lists_and_strings(c: &mut Criterion) {
     arenas_on(
         &mut group,
         "extend_from_slice_10k",
+        |arena| engine_extend(arena, src),
         |bump| bumpalo_extend(bump, src),
         |bump| bump_scope_extend(bump, src),
     );
@@ -370,7 +385,13 @@ fn lists_and_strings(c: &mut Criterion) {
     );
 
     group.throughput(Throughput::Elements(LINES as u64));
-    arenas_on(&mut group, "format_1k", bumpalo_format, bump_scope_format);
+    arenas_on(
+        &mut group,
+        "format_1k",
+        engine_format,
+        bumpalo_format,
+        bump_scope_format,
+    );
     contender(
         &mut group,
         "format_1k/bump_scope_fmt_mut",

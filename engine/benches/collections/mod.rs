@@ -37,6 +37,15 @@ fn line_values(i: u32, salt: u32) -> (u32, u64, f64) {
 // 10 000 `u32` pushed into a fresh, empty list, which grows as it goes.
 
 #[inline(never)]
+pub fn engine_push_grow(arena: &mut engine::Arena) {
+    let salt = black_box(SALT);
+    let mut list = engine::ArenaVec::new_in(&*arena);
+    for i in 0..LIST_LEN as u32 {
+        list.push(i ^ salt);
+    }
+    black_box(&list);
+}
+#[inline(never)]
 pub fn std_push_grow(kept: &mut Option<Vec<u32>>) {
     let salt = black_box(SALT);
     let mut list = Vec::new();
@@ -67,6 +76,15 @@ pub fn bump_scope_push_grow(bump: &mut bump_scope::Bump) {
 // 10 000 `u32` pushed into a fresh list that reserved room for all of them.
 
 #[inline(never)]
+pub fn engine_push_reserved(arena: &mut engine::Arena) {
+    let salt = black_box(SALT);
+    let mut list = engine::ArenaVec::with_capacity_in(LIST_LEN, &*arena);
+    for i in 0..LIST_LEN as u32 {
+        list.push(i ^ salt);
+    }
+    black_box(&list);
+}
+#[inline(never)]
 pub fn std_push_reserved(kept: &mut Option<Vec<u32>>) {
     let salt = black_box(SALT);
     let mut list = Vec::with_capacity(LIST_LEN);
@@ -95,8 +113,15 @@ pub fn bump_scope_push_reserved(bump: &mut bump_scope::Bump) {
 }
 
 // A slice of 10 000 `u32` appended to a fresh, empty list. The rivals use their
-// `Copy` version (a `memcpy`); their `Clone` version copies element by element.
+// `Copy` version (a `memcpy`), since their `Clone` version copies element by element;
+// the engine has one `extend_from_slice`.
 
+#[inline(never)]
+pub fn engine_extend(arena: &mut engine::Arena, src: &[u32]) {
+    let mut list = engine::ArenaVec::new_in(&*arena);
+    list.extend_from_slice(src);
+    black_box(&list);
+}
 #[inline(never)]
 pub fn std_extend(kept: &mut Option<Vec<u32>>, src: &[u32]) {
     let mut list = Vec::new();
@@ -119,6 +144,18 @@ pub fn bump_scope_extend(bump: &mut bump_scope::Bump, src: &[u32]) {
 // 1 000 lines "fps: {} frame {} ms {:.2}", each kept until the end of the call (a
 // frame's labels live for the frame).
 
+#[inline(never)]
+pub fn engine_format(arena: &mut engine::Arena) {
+    let salt = black_box(SALT);
+    let arena = &*arena;
+    for i in 0..LINES as u32 {
+        let (fps, frame, ms) = line_values(i, salt);
+        black_box(engine::format_in!(
+            arena,
+            "fps: {fps} frame {frame} ms {ms:.2}"
+        ));
+    }
+}
 #[inline(never)]
 pub fn std_format(lines: &mut Vec<String>) {
     let salt = black_box(SALT);
