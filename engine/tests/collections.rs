@@ -306,3 +306,37 @@ fn alloc_iter_collects_even_when_the_iterator_allocates_from_the_arena() {
     assert!(items.iter().copied().eq((0..300).step_by(3)));
     assert!(arena.try_alloc_iter(0..10u8).is_ok());
 }
+
+#[test]
+fn a_panicking_clone_in_extend_from_slice_keeps_what_was_cloned() {
+    struct Fragile(Rc<Cell<usize>>, bool);
+    impl Clone for Fragile {
+        fn clone(&self) -> Self {
+            assert!(!self.1, "this one cannot be cloned");
+            Fragile(self.0.clone(), false)
+        }
+    }
+    impl Drop for Fragile {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    let dropped = Rc::new(Cell::new(0));
+    let items = [
+        Fragile(dropped.clone(), false),
+        Fragile(dropped.clone(), false),
+        Fragile(dropped.clone(), true),
+    ];
+    let arena = Arena::new("a");
+    let mut list = ArenaVec::new_in(&arena);
+    list.push(Fragile(dropped.clone(), false));
+    let result = catch_unwind(AssertUnwindSafe(|| list.extend_from_slice(&items)));
+    assert!(result.is_err());
+    assert_eq!(list.len(), 3, "the element before and the two clones made");
+    drop(list);
+    assert_eq!(
+        dropped.get(),
+        3,
+        "each element the list held was dropped once"
+    );
+}
