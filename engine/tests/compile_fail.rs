@@ -39,5 +39,6 @@ fn values_that_need_drop_are_refused_at_build_time() {
     }
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/compile_fail/alloc_needs_drop.rs");
+    cases.compile_fail("tests/compile_fail/into_slice_needs_drop.rs");
     cases.pass("tests/compile_pass/*.rs");
 }
