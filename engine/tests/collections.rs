@@ -284,6 +284,17 @@ fn format_in_writes_into_the_arena_and_fits_a_small_limited_arena() {
 }
 
 #[test]
+fn format_in_that_the_arena_cannot_hold_panics_with_the_arena_error() {
+    let arena = Arena::with_fixed_capacity("tiny", 16);
+    let long = "x".repeat(100);
+    let result = catch_unwind(AssertUnwindSafe(|| format_in!(&arena, "{long}").len()));
+    let message = *result.unwrap_err().downcast::<String>().expect("a message");
+    // As for the collections' other growth: the arena's error, which names it, and
+    // not a complaint about a `Display` implementation.
+    assert!(message.contains("tiny"), "{message}");
+}
+
+#[test]
 fn write_into_a_full_arena_fails_and_leaves_the_string_as_it_was() {
     let arena = Arena::with_fixed_capacity("small", 16);
     let mut text = ArenaString::new_in(&arena);
