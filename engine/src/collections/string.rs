@@ -456,6 +456,20 @@ impl<'a> ArenaString<'a> {
         self.bytes.try_reserve(additional)
     }
 
+    /// Hands unused capacity back to the arena if the string is its newest
+    /// allocation (see [`ArenaVec::shrink_to_fit`]).
+    ///
+    /// ```
+    /// let arena = engine::Arena::new("a");
+    /// let mut text = engine::ArenaString::with_capacity_in(64, &arena);
+    /// text.push_str("hud");
+    /// text.shrink_to_fit();
+    /// assert_eq!(arena.stats().used_bytes, 3);
+    /// ```
+    pub fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
+    }
+
     /// Freezes the string into a `&mut str` that lives as long as the arena borrow;
     /// spare capacity is handed back if the string is the arena's newest allocation.
     /// Allocates nothing.
