@@ -316,6 +316,17 @@ fn format_in_writes_into_the_arena_and_fits_a_small_limited_arena() {
 }
 
 #[test]
+fn format_in_that_the_arena_cannot_hold_panics_with_the_arena_error() {
+    let arena = Arena::with_fixed_capacity("tiny", 16);
+    let long = "x".repeat(100);
+    let result = catch_unwind(AssertUnwindSafe(|| format_in!(&arena, "{long}").len()));
+    let message = *result.unwrap_err().downcast::<String>().expect("a message");
+    // As for the collections' other growth: the arena's error, which names it, and
+    // not a complaint about a `Display` implementation.
+    assert!(message.contains("tiny"), "{message}");
+}
+
+#[test]
 fn write_into_a_full_arena_fails_and_leaves_the_string_as_it_was() {
     let arena = Arena::with_fixed_capacity("small", 16);
     let mut text = ArenaString::new_in(&arena);
@@ -337,4 +348,38 @@ fn alloc_iter_collects_even_when_the_iterator_allocates_from_the_arena() {
     assert_eq!(side.get(), 300);
     assert!(items.iter().copied().eq((0..300).step_by(3)));
     assert!(arena.try_alloc_iter(0..10u8).is_ok());
+}
+
+#[test]
+fn a_panicking_clone_in_extend_from_slice_keeps_what_was_cloned() {
+    struct Fragile(Rc<Cell<usize>>, bool);
+    impl Clone for Fragile {
+        fn clone(&self) -> Self {
+            assert!(!self.1, "this one cannot be cloned");
+            Fragile(self.0.clone(), false)
+        }
+    }
+    impl Drop for Fragile {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    let dropped = Rc::new(Cell::new(0));
+    let items = [
+        Fragile(dropped.clone(), false),
+        Fragile(dropped.clone(), false),
+        Fragile(dropped.clone(), true),
+    ];
+    let arena = Arena::new("a");
+    let mut list = ArenaVec::new_in(&arena);
+    list.push(Fragile(dropped.clone(), false));
+    let result = catch_unwind(AssertUnwindSafe(|| list.extend_from_slice(&items)));
+    assert!(result.is_err());
+    assert_eq!(list.len(), 3, "the element before and the two clones made");
+    drop(list);
+    assert_eq!(
+        dropped.get(),
+        3,
+        "each element the list held was dropped once"
+    );
 }

@@ -1,5 +1,5 @@
-//! 10,000 frames of varying (bounded) size: once warm, the frame arenas hold a
-//! constant amount of memory and never grow again.
+//! 10,000 frames of varying (bounded) size: once warm, the frame arenas (scratch
+//! included) hold a constant amount of memory and never grow again.
 
 use allocator_api2::vec::Vec as ArenaVec;
 use engine::{FrameArenas, FrameConfig, FrameSlice};
@@ -42,6 +42,7 @@ fn committed_memory_stays_flat_over_10k_frames() {
         budget_bytes: 8 * 1024,
         worker_count: 2,
         worker_budget_bytes: 1024,
+        scratch_capacity_bytes: 512,
     });
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut kept: Option<(FrameSlice<u32>, u32)> = None;
@@ -72,6 +73,24 @@ fn committed_memory_stays_flat_over_10k_frames() {
         let mut keys = ArenaVec::new_in(frame.arena());
         keys.extend(ids.iter().map(|&id| u64::from(id) << 8));
         keys.sort_unstable_by(|a, b| b.cmp(a));
+        // Scratch as big as the frame's ids, nested in some frames (in all of the
+        // first ones, the biggest).
+        let nested = tick < 4 || rng.below(4) == 0;
+        let odd_ids = frame.scratch(|tmp| {
+            let mut odd = ArenaVec::new_in(&**tmp);
+            odd.extend(ids.iter().copied().filter(|id| id % 2 == 1));
+            let doubled = if nested {
+                frame.scratch(|inner| {
+                    let doubled = inner.alloc_slice_fill_with(odd.len(), |i| odd[i] * 2);
+                    doubled.iter().filter(|&&id| id % 4 == 2).count()
+                })
+            } else {
+                odd.len()
+            };
+            assert_eq!(doubled, odd.len());
+            odd.len()
+        });
+        assert_eq!(odd_ids, ids.iter().filter(|&&id| id % 2 == 1).count());
         let transforms = frame.alloc_slice_fill_copy(objects / 4, [1.0f32; 16]);
         let name = frame.alloc_str(if objects % 2 == 0 {
             "even"

@@ -33,6 +33,7 @@ fn workers_build_frame_data_in_parallel_for_the_main_thread() {
         budget_bytes: 64 * 1024,
         worker_count: WORKERS,
         worker_budget_bytes: 8 * 1024,
+        ..FrameConfig::default()
     });
     assert_eq!(frames.worker_count(), WORKERS);
     let mut kept: Option<FrameSlice<u64>> = None;

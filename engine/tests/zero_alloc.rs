@@ -1,4 +1,5 @@
-//! Once warm, a steady frame makes no call to the system allocator.
+//! Once warm, a steady frame makes no call to the system allocator, nested scratch
+//! included.
 //!
 //! A counting `#[global_allocator]` sees every allocation of the process, on every
 //! thread. This binary runs without the test harness (`harness = false` in
@@ -127,6 +128,27 @@ fn run_frame(
         keys.push((depth << 32) | object as u64);
     }
     keys.sort_unstable();
+    // Scratch: a histogram in a growing collection, and inside it a nested scratch
+    // (a second arena) whose result goes into the frame, where it outlives both.
+    let (busiest_mesh, batches) = frame.scratch(|tmp| {
+        let mut histogram = ArenaVec::new_in(&**tmp);
+        histogram.resize(16 + (tick % 5) as usize * 8, 0u32);
+        let slots = histogram.len();
+        for &key in keys.iter() {
+            histogram[(key & 0xffff_ffff) as usize % slots] += 1;
+        }
+        let batches = frame.scratch(|inner| {
+            let starts = inner.alloc_slice_fill_with(slots, |i| histogram[i]);
+            let mut running = 0;
+            for start in starts.iter_mut() {
+                (*start, running) = (running, running + *start);
+            }
+            frame.alloc_slice_copy(starts)
+        });
+        let busiest = (0..slots).max_by_key(|&i| histogram[i]).unwrap_or(0);
+        (busiest as u64, batches)
+    });
+    assert_eq!(batches[0], 0);
     let instances = frame.alloc_slice_fill_with(keys.len(), |i| Instance {
         transform: [i as f32; 12],
         color: [1.0, 0.5, 0.25],
@@ -170,7 +192,9 @@ fn run_frame(
         + overlay.len() as u64
         + near.len() as u64
         + merged[255] as u64
-        + lights[31][0] as u64;
+        + lights[31][0] as u64
+        + busiest_mesh
+        + batches[batches.len() - 1] as u64;
     drop((keys, by_mesh, text));
     // Telemetry each frame: none of it may allocate either.
     let stats = frames.stats();
@@ -209,6 +233,7 @@ fn main() {
         budget_bytes: 16 * 1024,
         worker_count: 2,
         worker_budget_bytes: 512,
+        scratch_capacity_bytes: 64,
     });
     const WARM_UP: u64 = 64;
     const MEASURED: u64 = 2_000;

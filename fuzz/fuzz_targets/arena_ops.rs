@@ -70,6 +70,7 @@ fuzz_target!(|case: Case| match case {
             budget_bytes: usize::from(budget) % (4 * MAX_SIZE + 1),
             worker_count: usize::from(workers % 3),
             worker_budget_bytes: usize::from(worker_budget) % (MAX_SIZE + 1),
+            ..FrameConfig::default()
         },
         &ops[..ops.len().min(MAX_OPS)],
     ),

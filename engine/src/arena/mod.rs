@@ -155,9 +155,11 @@ pub struct Arena {
     /// must not re-enter the arena.
     in_slow_path: Cell<bool>,
     /// No block starting below this address is handed back (see `allocator.rs`):
-    /// data handed to the next frame (`Frame::keep`) lies below it. 0 when nothing
-    /// was kept since the last reset.
+    /// data handed to the next frame (`Frame::keep`) lies below it. It holds only
+    /// while `hand_back_floor_cycle` equals `reset_count`, so that a reset lifts it
+    /// without a store on the reset path.
     hand_back_floor: Cell<usize>,
+    hand_back_floor_cycle: Cell<u64>,
     slow: UnsafeCell<SlowState>,
     id: u64,
     name: Arc<str>,
@@ -304,6 +306,7 @@ impl Arena {
             chunk_count: Cell::new(0),
             in_slow_path: Cell::new(false),
             hand_back_floor: Cell::new(0),
+            hand_back_floor_cycle: Cell::new(u64::MAX),
             slow: UnsafeCell::new(SlowState::default()),
             id: NEXT_ARENA_ID.fetch_add(1, Ordering::Relaxed),
             name: name.into(),

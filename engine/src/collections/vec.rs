@@ -526,8 +526,33 @@ impl<'a, T> ArenaVec<'a, T> {
     where
         T: Clone,
     {
+        /// Sets the list's length to what was written, also when a `clone` panics:
+        /// keeping the count in a local (not the list) through the loop lets the
+        /// compiler turn the clones of a `Copy` type into one copy.
+        struct SetLenOnDrop<'l, 'a, T> {
+            list: &'l mut ApiVec<T, &'a Arena>,
+            len: usize,
+        }
+        impl<T> Drop for SetLenOnDrop<'_, '_, T> {
+            fn drop(&mut self) {
+                // SAFETY: the first `len` slots are initialized (the loop below
+                // counts each slot after writing it) and within the capacity.
+                unsafe { self.list.set_len(self.len) };
+            }
+        }
         self.reserve(items.len());
-        self.list.extend_from_slice(items);
+        let start = self.list.as_mut_ptr();
+        let mut written = SetLenOnDrop {
+            len: self.list.len(),
+            list: &mut self.list,
+        };
+        for item in items {
+            // SAFETY: room for `items.len()` more was reserved above, so slot `len`
+            // is allocated and unused. `clone` cannot reach the list (it is
+            // borrowed mutably here).
+            unsafe { start.add(written.len).write(item.clone()) };
+            written.len += 1;
+        }
     }
 
     /// Appends a copy of `items`, for which room was reserved: one `memcpy`, where

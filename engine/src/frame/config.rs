@@ -10,7 +10,8 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameConfig {
     /// Prefix of the arenas' names: the two frame buffers are `<name>.a` and
-    /// `<name>.b`, the workers `<name>.worker0`, `<name>.worker1`, ...
+    /// `<name>.b`, the workers `<name>.worker0`, `<name>.worker1`, ..., the scratch
+    /// arenas `<name>.scratch0`, `<name>.scratch1`, ...
     pub name: &'static str,
     /// Bytes a frame is expected to need. Each frame buffer starts with this much;
     /// a frame that needs more grows into overflow memory and is recorded as an
@@ -20,6 +21,12 @@ pub struct FrameConfig {
     pub worker_count: usize,
     /// Bytes each worker arena starts with (and its overflow threshold).
     pub worker_budget_bytes: usize,
+    /// Bytes each scratch arena of [`Frame::scratch`](crate::Frame::scratch) starts
+    /// with. A scratch arena is made the first time a frame needs one at its nesting
+    /// depth and kept from then on; a scope that needs more grows it, and the next
+    /// `begin_frame` sizes it to its high-water mark. `0` defers each arena's first
+    /// chunk to its first allocation.
+    pub scratch_capacity_bytes: usize,
 }
 
 impl Default for FrameConfig {
@@ -29,6 +36,7 @@ impl Default for FrameConfig {
             budget_bytes: 4 << 20,
             worker_count: 0,
             worker_budget_bytes: 1 << 20,
+            scratch_capacity_bytes: 256 << 10,
         }
     }
 }

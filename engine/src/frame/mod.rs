@@ -1,8 +1,10 @@
 //! Memory that lives for one frame: two arenas used in turn, plus one arena per
-//! worker thread, all reset at the frame boundary.
+//! worker thread, all reset at the frame boundary; and scratch arenas for
+//! temporary memory inside a frame.
 
 mod config;
 mod handoff;
+mod scratch;
 mod stats;
 
 pub use config::FrameConfig;
@@ -21,9 +23,17 @@ pub enum FrameArenaRole {
     Buffer,
     /// A worker thread's arena, reset every frame.
     Worker,
+    /// A scratch arena of [`Frame::scratch`], the one for nesting depth `depth`
+    /// (0 for a scratch that is not inside another). Made on first use, kept
+    /// across frames, reset every frame.
+    Scratch {
+        /// How many scratch scopes enclose the ones this arena serves.
+        depth: usize,
+    },
 }
 
 use crate::{Arena, ArenaConfig};
+use scratch::{ScratchArenas, ScratchLender};
 use std::fmt;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,9 +46,14 @@ static NEXT_FRAMES_ID: AtomicU64 = AtomicU64::new(1);
 /// buffer of frame *N − 2*.
 ///
 /// # What it costs
-/// `begin_frame` is a reset of one arena (O(1)) plus a few stores. Once warm (after
-/// the first frames sized the buffers to the high-water mark) a steady frame makes
-/// no call to the system allocator at all.
+/// `begin_frame` is a reset of one arena (O(1)) plus a few stores, and a reset of
+/// each worker and scratch arena. Once warm (after the first frames sized the
+/// buffers to the high-water mark, and made the scratch arenas the frames nest)
+/// a steady frame makes no call to the system allocator at all.
+///
+/// # Scratch
+/// Temporary memory inside a frame comes from [`Frame::scratch`], whose arenas are
+/// apart from the frame buffers: freeing scratch never touches the frame's data.
 ///
 /// # Budget
 /// Going over [`FrameConfig::budget_bytes`] never fails an allocation: the frame
@@ -65,6 +80,7 @@ static NEXT_FRAMES_ID: AtomicU64 = AtomicU64::new(1);
 pub struct FrameArenas {
     buffers: [Arena; 2],
     workers: Vec<Arena>,
+    scratch: ScratchArenas,
     config: FrameConfig,
     id: u64,
     /// Index of the frame in progress; `None` before the first `begin_frame`.
@@ -87,16 +103,19 @@ pub struct FrameArenas {
 ///
 /// Operations that free memory (`reset`, `rewind`, `pop`, `scope`) need `&mut Arena`
 /// and so are not available through a frame: its memory is freed by the
-/// `begin_frame` after next, not before.
+/// `begin_frame` after next, not before. For temporary memory inside a frame, use
+/// [`scratch`](Frame::scratch), which lends an arena apart from the frame buffer.
 pub struct Frame<'f> {
     arena: &'f Arena,
+    scratch: ScratchLender<'f>,
     index: u64,
     owner: u64,
 }
 
 impl FrameArenas {
     /// Two frame buffers of `config.budget_bytes` each and `config.worker_count`
-    /// worker arenas of `config.worker_budget_bytes`, allocated now.
+    /// worker arenas of `config.worker_budget_bytes`, allocated now. Scratch arenas
+    /// are made when a frame first needs them ([`Frame::scratch`]).
     ///
     /// # Panics
     /// If the system allocator refuses that memory.
@@ -131,6 +150,7 @@ impl FrameArenas {
         FrameArenas {
             buffers: [buffer("a"), buffer("b")],
             workers,
+            scratch: ScratchArenas::new(config.name, config.scratch_capacity_bytes),
             id: NEXT_FRAMES_ID.fetch_add(1, Ordering::Relaxed),
             config,
             current: None,
@@ -141,8 +161,8 @@ impl FrameArenas {
     }
 
     /// Starts the next frame: closes the books on the frame in progress, resets the
-    /// buffer that held the frame before it and every worker arena, and returns the
-    /// new frame's allocator.
+    /// buffer that held the frame before it, every worker arena and every scratch
+    /// arena, and returns the new frame's allocator.
     ///
     /// ```
     /// let mut frames = engine::FrameArenas::new(Default::default());
@@ -200,8 +220,10 @@ impl FrameArenas {
         for worker in &mut self.workers {
             worker.reset();
         }
+        self.scratch.reset();
         let frame = Frame {
             arena,
+            scratch: self.scratch.lender(),
             index,
             owner: self.id,
         };
@@ -242,8 +264,8 @@ impl FrameArenas {
         &self.config
     }
 
-    /// The frame in progress so far: bytes used and allocations made (frame buffer
-    /// and workers), high-water and committed bytes. Never allocates.
+    /// The frame in progress so far: bytes used and allocations made (frame buffer,
+    /// workers and scratch), high-water and committed bytes. Never allocates.
     ///
     /// ```
     /// let mut frames = engine::FrameArenas::new(Default::default());
@@ -290,25 +312,44 @@ impl FrameArenas {
         &self.buffers[(frame_index % 2) as usize]
     }
 
-    /// Both frame buffers and then the workers, for reporting. Each arena's stats
-    /// carry its budget ([`ArenaStats::budget_bytes`](crate::ArenaStats::budget_bytes));
-    /// [`labeled_arenas`](FrameArenas::labeled_arenas) says which is which.
+    /// Both frame buffers, then the workers, then the scratch arenas made so far,
+    /// for reporting. The buffers' and workers' stats carry their budget
+    /// ([`ArenaStats::budget_bytes`](crate::ArenaStats::budget_bytes)); scratch
+    /// arenas have none. [`labeled_arenas`](FrameArenas::labeled_arenas) says which
+    /// is which.
     ///
     /// ```
-    /// let frames = engine::FrameArenas::new(engine::FrameConfig { worker_count: 3, ..Default::default() });
+    /// let mut frames = engine::FrameArenas::new(engine::FrameConfig { worker_count: 3, ..Default::default() });
     /// assert_eq!(frames.arenas().count(), 5);
+    /// frames.begin_frame().scratch(|tmp| *tmp.alloc(1u32)); // makes the first scratch arena
+    /// assert_eq!(frames.arenas().count(), 6);
     /// ```
     pub fn arenas(&self) -> impl Iterator<Item = &Arena> {
-        self.buffers.iter().chain(&self.workers)
+        self.buffers
+            .iter()
+            .chain(&self.workers)
+            .chain(self.scratch.arenas())
     }
 
-    /// Every arena with its role: the two frame buffers, then the workers.
+    /// Every arena with its role: the two frame buffers, then the workers, then the
+    /// scratch arenas made so far, by nesting depth.
     ///
     /// ```
     /// use engine::{FrameArenaRole, FrameArenas, FrameConfig};
-    /// let frames = FrameArenas::new(FrameConfig { worker_count: 2, ..Default::default() });
+    /// let mut frames = FrameArenas::new(FrameConfig { worker_count: 1, ..Default::default() });
+    /// let frame = frames.begin_frame();
+    /// frame.scratch(|_| frame.scratch(|_| ())); // nested: two scratch arenas
     /// let roles: Vec<_> = frames.labeled_arenas().map(|(role, _)| role).collect();
-    /// assert_eq!(roles, [FrameArenaRole::Buffer, FrameArenaRole::Buffer, FrameArenaRole::Worker, FrameArenaRole::Worker]);
+    /// assert_eq!(
+    ///     roles,
+    ///     [
+    ///         FrameArenaRole::Buffer,
+    ///         FrameArenaRole::Buffer,
+    ///         FrameArenaRole::Worker,
+    ///         FrameArenaRole::Scratch { depth: 0 },
+    ///         FrameArenaRole::Scratch { depth: 1 },
+    ///     ]
+    /// );
     /// ```
     pub fn labeled_arenas(&self) -> impl Iterator<Item = (FrameArenaRole, &Arena)> {
         let buffers = self
@@ -319,7 +360,12 @@ impl FrameArenas {
             .workers
             .iter()
             .map(|arena| (FrameArenaRole::Worker, arena));
-        buffers.chain(workers)
+        let scratch = self
+            .scratch
+            .arenas()
+            .enumerate()
+            .map(|(depth, arena)| (FrameArenaRole::Scratch { depth }, arena));
+        buffers.chain(workers).chain(scratch)
     }
 
     fn frame_stats(&self, frame_index: u64) -> FrameStats {
@@ -342,6 +388,11 @@ impl FrameArenas {
             stats.overflow_bytes += worker
                 .used_bytes
                 .saturating_sub(self.config.worker_budget_bytes);
+        }
+        for scratch in self.scratch.arenas() {
+            let scratch = scratch.stats();
+            stats.allocation_count += scratch.allocation_count;
+            stats.committed_bytes += scratch.committed_bytes;
         }
         stats
     }
@@ -450,6 +501,7 @@ impl fmt::Debug for FrameArenas {
             .field("frame_index", &self.current)
             .field("buffers", &self.buffers)
             .field("workers", &self.workers.len())
+            .field("scratch", &self.scratch)
             .finish()
     }
 }

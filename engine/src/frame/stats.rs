@@ -16,11 +16,13 @@ pub struct FrameStats {
     pub frame_index: u64,
     /// Bytes used in the frame buffer.
     pub used_bytes: usize,
-    /// Allocations made this frame, frame buffer and workers together.
+    /// Allocations made this frame: frame buffer, workers and scratch arenas
+    /// together.
     pub allocation_count: u64,
     /// The most bytes this frame buffer ever held in one frame.
     pub high_water_bytes: usize,
-    /// Bytes held from the system by both frame buffers and all workers.
+    /// Bytes held from the system by both frame buffers, all workers and the
+    /// scratch arenas.
     pub committed_bytes: usize,
     /// The per-frame budget of the frame buffer.
     pub budget_bytes: usize,

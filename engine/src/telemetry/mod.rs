@@ -294,21 +294,27 @@ impl Telemetry {
         let _ = chunk_spans;
     }
 
-    /// Records both frame buffers ([`ArenaKind::Frame`]) and every worker arena
-    /// ([`ArenaKind::Worker`]) of `frames`. A buffer's overflow counts in the frame it
-    /// was reset for, not again while it holds the previous frame.
+    /// Records both frame buffers ([`ArenaKind::Frame`]), every worker arena
+    /// ([`ArenaKind::Worker`]) and every scratch arena made so far
+    /// ([`ArenaKind::Scratch`]) of `frames`. A buffer's overflow counts in the frame
+    /// it was reset for, not again while it holds the previous frame.
     ///
     /// ```
-    /// use engine::{FrameArenas, FrameConfig, Telemetry};
+    /// use engine::{ArenaKind, FrameArenas, FrameConfig, Telemetry};
     /// let mut frames = FrameArenas::new(FrameConfig { budget_bytes: 1024, worker_count: 1, ..Default::default() });
     /// let mut telemetry = Telemetry::new();
     /// telemetry.begin_frame(0);
-    /// frames.begin_frame().alloc_slice_fill_copy(1500, 0u8);
+    /// let frame = frames.begin_frame();
+    /// frame.alloc_slice_fill_copy(1500, 0u8);
+    /// frame.scratch(|tmp| tmp.alloc_slice_fill_copy(300, 0u8).len());
+    /// drop(frame);
     /// telemetry.record_frames(&frames);
     /// let report = telemetry.report();
     /// let names: Vec<&str> = report.arenas().iter().map(|arena| &*arena.name).collect();
-    /// assert_eq!(names, ["frame.a", "frame.b", "frame.worker0"]);
+    /// assert_eq!(names, ["frame.a", "frame.b", "frame.worker0", "frame.scratch0"]);
     /// assert_eq!(report.arenas()[0].overflow_bytes, 1500 - 1024);
+    /// let scratch = report.arena("frame.scratch0").unwrap();
+    /// assert_eq!((scratch.kind, scratch.used_bytes, scratch.high_water_bytes), (ArenaKind::Scratch, 0, 300));
     /// ```
     pub fn record_frames(&mut self, frames: &FrameArenas) {
         if !self.enabled {
@@ -318,6 +324,7 @@ impl Telemetry {
             let kind = match role {
                 FrameArenaRole::Buffer => ArenaKind::Frame,
                 FrameArenaRole::Worker => ArenaKind::Worker,
+                FrameArenaRole::Scratch { .. } => ArenaKind::Scratch,
             };
             let stats = arena.stats();
             let index = self.state_index(&stats.name);

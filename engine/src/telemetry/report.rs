@@ -18,6 +18,10 @@ pub enum ArenaKind {
     Frame,
     /// A worker arena of [`FrameArenas`](crate::FrameArenas).
     Worker,
+    /// A scratch arena of [`FrameArenas`](crate::FrameArenas), lent by
+    /// [`Frame::scratch`](crate::Frame::scratch). It is empty between frames, so its
+    /// high-water bytes are what tell how much scratch the frames use.
+    Scratch,
     /// A [`LevelArena`](crate::LevelArena).
     Level,
     /// An [`AssetArena`](crate::AssetArena).
@@ -27,8 +31,8 @@ pub enum ArenaKind {
 }
 
 impl ArenaKind {
-    /// The kind's name in CSV files and messages: `frame`, `worker`, `level`,
-    /// `asset` or `gpu_upload`.
+    /// The kind's name in CSV files and messages: `frame`, `worker`, `scratch`,
+    /// `level`, `asset` or `gpu_upload`.
     ///
     /// ```
     /// assert_eq!(engine::ArenaKind::Level.as_str(), "level");
@@ -38,6 +42,7 @@ impl ArenaKind {
         match self {
             ArenaKind::Frame => "frame",
             ArenaKind::Worker => "worker",
+            ArenaKind::Scratch => "scratch",
             ArenaKind::Level => "level",
             ArenaKind::Asset => "asset",
             ArenaKind::GpuUpload => "gpu_upload",
