@@ -383,3 +383,16 @@ fn a_panicking_clone_in_extend_from_slice_keeps_what_was_cloned() {
         "each element the list held was dropped once"
     );
 }
+
+#[test]
+fn an_extend_that_fills_reserved_room_exactly_does_not_grow() {
+    let arena = Arena::new("a");
+    let mut list = ArenaVec::with_capacity_in(100, &arena);
+    // `filter` gives no lower bound, so the room is filled item by item.
+    list.extend((0..200u32).filter(|i| i % 2 == 0));
+    assert_eq!((list.len(), list.capacity()), (100, 100));
+    list.resize(150, 7);
+    assert_eq!((list.len(), list[149], list[99]), (150, 7, 198));
+    list.resize(10, 0);
+    assert_eq!(list.len(), 10);
+}

@@ -592,8 +592,28 @@ impl<'a, T> ArenaVec<'a, T> {
     where
         T: Clone,
     {
-        self.reserve(new_len.saturating_sub(self.len()));
-        self.list.resize(new_len, value);
+        let len = self.len();
+        if new_len <= len {
+            self.list.truncate(new_len);
+            return;
+        }
+        self.reserve(new_len - len);
+        let base = self.list.as_mut_ptr();
+        let mut filled = FilledLength {
+            len,
+            list: &mut self.list,
+        };
+        // Clones, counted in a local so that a `Copy` type becomes one fill; the
+        // last slot takes `value` itself.
+        while filled.len + 1 < new_len {
+            // SAFETY: room for `new_len` elements was reserved, and slots from
+            // `filled.len` on hold no element.
+            unsafe { base.add(filled.len).write(value.clone()) };
+            filled.len += 1;
+        }
+        // SAFETY: as above, for the last slot, `new_len - 1`.
+        unsafe { base.add(filled.len).write(value) };
+        filled.len += 1;
     }
 
     /// The elements as a slice.
@@ -742,8 +762,8 @@ impl<T> Extend<T> for ArenaVec<'_, T> {
     #[track_caller]
     fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
         let mut iter = iter.into_iter();
+        self.reserve(iter.size_hint().0);
         loop {
-            self.reserve(iter.size_hint().0.max(1));
             let room = self.list.capacity() - self.list.len();
             let base = self.list.as_mut_ptr();
             let mut filled = FilledLength {
@@ -760,6 +780,14 @@ impl<T> Extend<T> for ArenaVec<'_, T> {
                 unsafe { base.add(filled.len).write(item) };
                 filled.len += 1;
             }
+            drop(filled);
+            // The room is full: grow only if another item comes, so that an
+            // `extend` that fills reserved room exactly never grows.
+            let Some(item) = iter.next() else {
+                return;
+            };
+            self.reserve(iter.size_hint().0.saturating_add(1));
+            self.push(item);
         }
     }
 }
