@@ -6,6 +6,9 @@
 //!   budget, as the demo does every frame: two buffers used in turn, each list
 //!   pushed into as it comes (reserved only where its size is known) and frozen
 //!   into a slice at the end;
+//! - `one_arena`: the same `ArenaVec`s in one `engine::Arena` reset every frame:
+//!   what the double buffering costs (two buffers touch twice the memory, so less
+//!   of it stays in the caches);
 //! - `fresh_vecs`: new `std` `Vec`s every frame, dropped at its end;
 //! - `reused_vecs`: `std` `Vec`s kept across frames and `clear()`ed.
 //!
@@ -86,6 +89,16 @@ fn frame_building(c: &mut Criterion) {
             b.iter(|| {
                 let frame = frames.begin_frame();
                 let mut lists = DrawLists::new_in(&InArena(frame.arena()));
+                build(&mut lists, &input, &lines);
+                black_box(lists.into_slices());
+            });
+        });
+
+        let mut arena = engine::Arena::new("frame");
+        group.bench_function(BenchmarkId::new("one_arena", view), |b| {
+            b.iter(|| {
+                arena.reset();
+                let mut lists = DrawLists::new_in(&InArena(&arena));
                 build(&mut lists, &input, &lines);
                 black_box(lists.into_slices());
             });
