@@ -4,7 +4,8 @@
 //!   120 of the meadow level at 960x540 with 20,000 objects, within a tolerance
 //!   (set `UPDATE_REFERENCE=1` to rewrite it after an intended change);
 //! - the demo's own frame building makes zero heap allocations over 600 frames
-//!   once warm (this binary installs the counting allocator);
+//!   once warm (this binary installs the counting allocator), with the overlay's
+//!   formatted text on screen and the status line formatted every 30 frames;
 //! - switching levels back and forth ten times brings committed memory back to
 //!   its baseline each time;
 //! - a level with a corrupt file fails to load with a message naming the file and
@@ -13,7 +14,7 @@
 //! `harness = false`: the allocation counts are process-wide, so the checks run
 //! one after another on the main thread, not as parallel tests.
 
-use demo::alloc_counter::{self, CountingAllocator};
+use demo::alloc_counter::{self, COUNTING, CountingAllocator};
 use demo::options::Options;
 use demo::renderer::gpu::GpuContext;
 use demo::renderer::offscreen::OffscreenTarget;
@@ -24,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+static GLOBAL: CountingAllocator = COUNTING;
 
 fn tmp(name: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
@@ -141,10 +142,19 @@ fn zero_allocations() {
     let mut offenders = Vec::new();
     let mut wgpu_allocations = 0u64;
     let mut settled: Option<(usize, usize)> = None;
+    let mut warming_up_rects = None;
     demo::headless::run(&options, |_, report| {
+        // Frame 0 has no report to show: its overlay says "warming up".
+        let warming_up_rects = *warming_up_rects.get_or_insert(report.overlay_rects);
         if report.frame_index < WARM_UP_FRAMES {
             return;
         }
+        assert!(
+            report.overlay_rects > warming_up_rects,
+            "frame {} draws the overlay's numbers ({} rectangles, {warming_up_rects} warming up)",
+            report.frame_index,
+            report.overlay_rects
+        );
         if report.demo_heap.allocations != 0 && offenders.len() < 10 {
             offenders.push((report.frame_index, report.demo_heap.allocations));
         }
@@ -282,6 +292,7 @@ fn corrupt_level_keeps_the_current_one() {
         1.0 / 60.0,
         CameraInput::default(),
         None,
+        None,
     );
     let error = state.switch_level(1).expect_err("nebula is corrupt");
     let message = error.to_string();
@@ -296,6 +307,7 @@ fn corrupt_level_keeps_the_current_one() {
         (64, 64),
         1.0 / 60.0,
         CameraInput::default(),
+        None,
         None,
     );
     assert_eq!(work.object_count, 500, "meadow still runs");

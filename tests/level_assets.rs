@@ -140,6 +140,7 @@ fn a_wrong_kind_is_named() {
 
 #[test]
 fn frame_building_sorts_draws_like_a_comparison_sort() {
+    use demo::lists::InArena;
     use demo::scene::build::{BuildInput, DrawLists, build_draws};
     let level = Level::load(&levels_dir().join("nebula"), 20_000).unwrap();
     let half = level.world_half_extent();
@@ -151,7 +152,8 @@ fn frame_building_sorts_draws_like_a_comparison_sort() {
         view_min: -half * 0.5,
         view_max: half * 0.5,
     };
-    let mut lists = DrawLists::new_in(allocator_api2::alloc::Global);
+    let arena = engine::Arena::new("frame");
+    let mut lists = DrawLists::new_in(&InArena(&arena));
     build_draws(&mut lists, &input);
     assert!(lists.visible.len() > 1000 && lists.visible.len() < 20_000);
     let mut expected: Vec<u64> = lists.sort_keys.iter().copied().collect();

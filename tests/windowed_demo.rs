@@ -6,14 +6,14 @@
 //! as a child: under `xvfb-run` for the window, and with `DISPLAY` unset for the
 //! fallback. Needs `xvfb-run` (Debian: `apt-get install xvfb`).
 
-use demo::alloc_counter::CountingAllocator;
+use demo::alloc_counter::{COUNTING, CountingAllocator};
 use demo::options::Options;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+static GLOBAL: CountingAllocator = COUNTING;
 
 const CHILD: &str = "WINDOWED_DEMO_CHILD";
 const FRAMES: u64 = 300;

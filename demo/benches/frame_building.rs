@@ -1,56 +1,59 @@
 //! Frame building for 100,000 objects (cull, sort keys, instance data, draw
 //! commands, per-draw uniforms, overlay geometry), with the same code and three
-//! sources of memory, in one run:
+//! places for the lists, in one run:
 //!
-//! - `frame_arenas`: `engine::FrameArenas` with the demo's default budget, as the
-//!   demo does every frame: two buffers used in turn, lists forgotten, not dropped;
-//! - `fresh_vecs`: new heap `Vec`s every frame, dropped at its end;
-//! - `reused_vecs`: heap `Vec`s kept across frames and `clear()`ed.
+//! - `frame_arenas`: `ArenaVec`s in `engine::FrameArenas` with the demo's default
+//!   budget, as the demo does every frame: two buffers used in turn, each list
+//!   pushed into as it comes (reserved only where its size is known) and frozen
+//!   into a slice at the end;
+//! - `fresh_vecs`: new `std` `Vec`s every frame, dropped at its end;
+//! - `reused_vecs`: `std` `Vec`s kept across frames and `clear()`ed.
 //!
 //! The building code is the demo's (`demo::scene::build`, `demo::overlay`), generic
-//! over the allocator. It reserves every list once at its final size bound, so a
-//! frame makes 7 allocations whatever the memory source: with fresh `Vec`s that is
-//! 7 `malloc`/`free` pairs of large blocks, which glibc mostly serves from memory
-//! it kept, against about 0.8 ms of building. The three variants therefore differ
-//! by little; what the arenas buy is no heap call at all in a frame and a bounded,
-//! reported frame footprint, not speed on this workload (see `demo/README.md`).
+//! over where its lists live (`demo::lists::ListStorage`).
 //!
 //! Two views: the whole world (every object visible) and about a tenth of it.
 //!
 //! `cargo bench -p demo --bench frame_building`
 //! (`-- --measurement-time 8` on a loaded machine).
 
-use allocator_api2::alloc::{Allocator, Global};
+#![forbid(unsafe_code)]
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use demo::lists::{InArena, ListStorage, OnHeap};
 use demo::options::Options;
 use demo::overlay::{self, Bar, OverlayLine};
 use demo::scene::build::{BuildInput, DrawLists, build_draws};
 use demo::scene::level::Level;
 use engine::{FrameArenas, FrameConfig};
-use std::fmt::Write as _;
 use std::hint::black_box;
 
 const OBJECTS: usize = 100_000;
 
-fn overlay_lines() -> [OverlayLine; 6] {
-    let mut lines = [OverlayLine::default(); 6];
-    for (index, line) in lines.iter_mut().enumerate() {
-        let _ = write!(line.text, "LINE {index} FRAME 123.4K/8.0M HW 130.0K");
-        line.color = overlay::TEXT;
-    }
+/// Overlay text as long as the demo's.
+fn overlay_lines() -> [OverlayLine<'static>; 6] {
+    let mut lines = [OverlayLine {
+        text: "LINE 0 FRAME 123.4K/8.0M HW 130.0K",
+        color: overlay::TEXT,
+        bar: None,
+    }; 6];
     lines[1].bar = Some(Bar::of(1, 2, 3));
     lines
 }
 
 /// One frame's building into `lists`.
-fn build<A: Allocator>(lists: &mut DrawLists<A>, input: &BuildInput<'_>, lines: &[OverlayLine]) {
+fn build<S: ListStorage>(
+    lists: &mut DrawLists<S>,
+    input: &BuildInput<'_>,
+    lines: &[OverlayLine<'_>],
+) {
     build_draws(lists, input);
     overlay::build(&mut lists.overlay, lines, 1.0);
     black_box((
-        &lists.instances,
-        &lists.draws,
-        &lists.draw_uniforms,
-        &lists.overlay,
+        &*lists.instances,
+        &*lists.draws,
+        &*lists.draw_uniforms,
+        &*lists.overlay,
     ));
 }
 
@@ -82,21 +85,20 @@ fn frame_building(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("frame_arenas", view), |b| {
             b.iter(|| {
                 let frame = frames.begin_frame();
-                let mut lists = DrawLists::new_in(frame.arena());
+                let mut lists = DrawLists::new_in(&InArena(frame.arena()));
                 build(&mut lists, &input, &lines);
-                // Arena memory is freed by the frame after next, not by Drop.
-                std::mem::forget(lists);
+                black_box(lists.into_slices());
             });
         });
 
         group.bench_function(BenchmarkId::new("fresh_vecs", view), |b| {
             b.iter(|| {
-                let mut lists = DrawLists::new_in(Global);
+                let mut lists = DrawLists::new_in(&OnHeap);
                 build(&mut lists, &input, &lines);
             });
         });
 
-        let mut reused = DrawLists::new_in(Global);
+        let mut reused = DrawLists::new_in(&OnHeap);
         group.bench_function(BenchmarkId::new("reused_vecs", view), |b| {
             b.iter(|| {
                 reused.clear();

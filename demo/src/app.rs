@@ -6,13 +6,11 @@ use crate::driver::{Flow, FrameDriver, RenderTarget, TimeStep};
 use crate::error::DemoError;
 use crate::headless;
 use crate::options::Options;
-use crate::overlay::Bytes;
 use crate::renderer::gpu::{GpuContext, GpuError};
 use crate::renderer::surface::WindowSurface;
 use crate::scene::CameraInput;
 use crate::state::DemoState;
 use glam::Vec2;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use winit::application::ApplicationHandler;
@@ -122,6 +120,10 @@ impl RenderTarget for WindowTarget {
         self.window.pre_present_notify();
         gpu.queue.present(frame.texture);
     }
+
+    fn show_status(&self, text: &str) {
+        self.window.set_title(text);
+    }
 }
 
 /// Keys held down, for smooth camera movement.
@@ -161,7 +163,6 @@ struct App<'a> {
     driver: Option<FrameDriver>,
     keys: HeldKeys,
     error: Option<DemoError>,
-    title: String,
     resize_step: usize,
     /// A scripted minimize ends at this time.
     minimized_until: Option<Instant>,
@@ -175,7 +176,6 @@ impl<'a> App<'a> {
             driver: None,
             keys: HeldKeys::default(),
             error: None,
-            title: String::with_capacity(256),
             resize_step: 0,
             minimized_until: None,
         }
@@ -285,29 +285,6 @@ impl<'a> App<'a> {
         };
         if flow == Flow::Skipped {
             return;
-        }
-        if let Some(report) = driver.last_report()
-            && report.frame_index.is_multiple_of(30)
-        {
-            self.title.clear();
-            let _ = write!(
-                self.title,
-                "frame-memory demo | {} | {} objects, {} visible, {} draws | frame {}/{} (hw {}) | level {} | assets {} | gpu ring {} | heap allocs: demo {}, wgpu {} | {:.1} ms",
-                driver.state().scene().level.name(),
-                report.object_count,
-                report.visible_count,
-                report.draw_count,
-                Bytes(report.frame.used_bytes),
-                Bytes(report.frame.budget_bytes),
-                Bytes(report.frame.high_water_bytes),
-                Bytes(report.level.used_bytes),
-                Bytes(report.assets.used_bytes),
-                Bytes(report.ring.used_bytes),
-                report.demo_heap.allocations,
-                report.wgpu_heap.allocations,
-                report.cpu_ms,
-            );
-            target.window.set_title(&self.title);
         }
         if flow == Flow::Finished {
             event_loop.exit();

@@ -38,7 +38,14 @@ pub trait RenderTarget {
 
     /// Shows the drawn frame: a window presents it; offscreen there is nothing to do.
     fn present(&mut self, gpu: &GpuContext, frame: Self::Frame);
+
+    /// Shows a one-line status of the run where the target has a place for one (a
+    /// window's title); offscreen there is none. `text` lives in the frame arena.
+    fn show_status(&self, _text: &str) {}
 }
+
+/// A target's status line shows the last report every this many frames.
+pub const STATUS_EVERY: u64 = 30;
 
 /// How much simulated time a frame advances.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -251,12 +258,20 @@ impl FrameDriver {
             return Ok(Flow::Skipped);
         };
         let size = target.size();
+        let status_due = self
+            .last_report
+            .as_ref()
+            .is_some_and(|report| report.frame_index.is_multiple_of(STATUS_EVERY));
+        // Formatted for every target, even one with no place to show it, so that
+        // the headless runs check it too.
+        let show_status = |text: &str| target.show_status(text);
         let work = self.state.frame(
             target.view(&frame),
             size,
             dt,
             input,
             self.last_report.as_ref(),
+            status_due.then_some(&show_status),
         );
         target.present(self.state.gpu(), frame);
         let heap_at_end = alloc_counter::snapshot();
@@ -273,7 +288,8 @@ impl FrameDriver {
             draw_count: work.draw_count,
             overlay_rects: work.overlay_rects,
             demo_heap: work.demo_heap,
-            // Everything but the demo's building: acquire, upload, encode, submit, present.
+            // Everything but the demo's building: acquire, upload, encode, submit,
+            // present, and showing the status line.
             wgpu_heap: (heap_at_end - heap_at_start) - work.demo_heap,
             heap_live_bytes: heap_at_end.live_bytes(),
             frame: work.frame,

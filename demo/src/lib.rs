@@ -12,6 +12,11 @@
 //!   draw lists into GPU work; [`overlay`] makes the statistics overlay's geometry.
 //! - [`alloc_counter`] counts heap allocations, so the demo can show that its own
 //!   frame building makes none.
+//!
+//! The demo is safe Rust throughout: its memory goes through the engine's types
+//! (`ArenaVec`, `format_in!`, `LevelArena`), and its heap counter is `stats_alloc`.
+
+#![forbid(unsafe_code)]
 
 pub mod alloc_counter;
 pub mod app;
@@ -19,6 +24,7 @@ pub mod driver;
 pub mod error;
 pub mod gpu_types;
 pub mod headless;
+pub mod lists;
 pub mod memory_chart;
 pub mod options;
 pub mod overlay;

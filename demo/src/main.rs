@@ -1,11 +1,13 @@
 //! `cargo run --release -p demo -- --help`
 
-use demo::alloc_counter::CountingAllocator;
+#![forbid(unsafe_code)]
+
+use demo::alloc_counter::{COUNTING, CountingAllocator};
 use demo::options::{self, Command};
 use std::process::ExitCode;
 
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+static GLOBAL: CountingAllocator = COUNTING;
 
 /// tracing-tracy's settings: a span's fields go into its zone's text, not its name,
 /// so `load_level` is one zone whichever level it loads (the default names it

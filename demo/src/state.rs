@@ -7,6 +7,7 @@ use crate::alloc_counter;
 use crate::alloc_counter::AllocSnapshot;
 use crate::error::DemoError;
 use crate::gpu_types::FrameUniforms;
+use crate::lists::InArena;
 use crate::options::Options;
 use crate::overlay::{self, Bar, Bytes, OverlayLine};
 use crate::renderer::gpu::GpuContext;
@@ -15,7 +16,10 @@ use crate::scene::build::{BuildInput, DrawLists, build_draws};
 use crate::scene::level::{Level, LevelError};
 use crate::scene::{CameraInput, Scene};
 use crate::stats::FrameReport;
-use engine::{ArenaKind, ArenaStats, FrameArenas, FrameConfig, FrameStats, Telemetry};
+use engine::{
+    Arena, ArenaKind, ArenaStats, ArenaString, FrameArenas, FrameConfig, FrameStats, Telemetry,
+    format_in,
+};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -218,8 +222,10 @@ impl DemoState {
 
     /// One frame: simulate `dt` seconds, build the draw lists in the frame arena,
     /// draw them into `target` (`size` pixels) and submit. The overlay shows
-    /// `shown`, the previous frame's report (`None`: "warming up"). Returns what
-    /// the frame built, with the time and heap traffic of building it.
+    /// `shown`, the previous frame's report (`None`: "warming up"); with
+    /// `show_status`, a one-line status of `shown` goes there too (a window's
+    /// title). Returns what the frame built, with the time and heap traffic of
+    /// building it.
     pub fn frame(
         &mut self,
         target: &wgpu::TextureView,
@@ -227,11 +233,11 @@ impl DemoState {
         dt: f32,
         input: CameraInput,
         shown: Option<&FrameReport>,
+        show_status: Option<&dyn Fn(&str)>,
     ) -> FrameWork {
         let started = Instant::now();
         let heap_at_start = alloc_counter::snapshot();
         let (width, height) = (size.0.max(1) as f32, size.1.max(1) as f32);
-        let overlay_lines = self.overlay_enabled.then(|| self.overlay_lines(shown));
 
         // The demo's own frame building: everything here comes from the arenas.
         let build = tracing::info_span!("build_frame").entered();
@@ -240,10 +246,14 @@ impl DemoState {
             self.scene.update(dt, input);
         }
         let frame = self.frames.begin_frame();
-        let mut lists = DrawLists::new_in(frame.arena());
+        let arena = frame.arena();
+        let mut lists = DrawLists::new_in(&InArena(arena));
         let level = &self.scene.level;
         let half_extent = self.scene.camera.half_extent(width / height);
         let center = self.scene.camera.center;
+        let status = show_status
+            .and(shown)
+            .map(|report| status_line(arena, level, report));
         {
             let _build = tracing::info_span!("build_draws").entered();
             build_draws(
@@ -257,10 +267,16 @@ impl DemoState {
                     view_max: center + half_extent,
                 },
             );
-            if let Some(lines) = &overlay_lines {
-                overlay::build(&mut lists.overlay, lines, (height / 270.0).floor().max(1.0));
+            if self.overlay_enabled {
+                let lines = overlay_lines(arena, level, self.object_count, shown);
+                overlay::build(
+                    &mut lists.overlay,
+                    &lines,
+                    (height / 270.0).floor().max(1.0),
+                );
             }
         }
+        let lists = lists.into_slices();
         let background = level.record().background;
         let draw_data = FrameDrawData {
             uniforms: FrameUniforms {
@@ -273,26 +289,26 @@ impl DemoState {
                 b: f64::from(background[2]),
                 a: f64::from(background[3]),
             },
-            instances: &lists.instances,
-            draws: &lists.draws,
-            draw_uniforms: &lists.draw_uniforms,
-            overlay: &lists.overlay,
+            instances: lists.instances,
+            draws: lists.draws,
+            draw_uniforms: lists.draw_uniforms,
+            overlay: lists.overlay,
             meshes: level.meshes(),
             level_gpu: level.gpu(),
         };
         drop(build);
         let heap_after_build = alloc_counter::snapshot();
         let build_ms = started.elapsed().as_secs_f32() * 1000.0;
+        // Showing it is the shell's work (a window system call), not building.
+        if let (Some(show_status), Some(status)) = (show_status, status) {
+            show_status(status);
+        }
 
         // wgpu's part: upload through the ring, encode, submit.
         self.renderer.render(target, &draw_data);
 
         let (visible_count, draw_count, overlay_rects) =
             (lists.visible.len(), lists.draws.len(), lists.overlay.len());
-        // The lists hold plain data and their memory is the frame arena's, freed
-        // wholesale two frames from now; dropping them would hand the last list's
-        // bytes back early and hide them from this frame's stats.
-        std::mem::forget(lists);
         FrameWork {
             level_index: self.scene.level_index,
             build_ms,
@@ -330,91 +346,119 @@ impl DemoState {
         );
         telemetry.end_frame();
     }
+}
 
-    /// The overlay's text, from the last frame's report: one line per arena (bytes
-    /// this frame / budget, high-water), then the heap traffic. Formats into stack
-    /// buffers: no heap.
-    fn overlay_lines(&self, shown: Option<&FrameReport>) -> [OverlayLine; 7] {
-        let mut lines = [OverlayLine::default(); 7];
-        for line in &mut lines {
-            line.color = overlay::TEXT;
+/// The overlay's text, from the last frame's report, formatted into the frame
+/// arena: one line per arena (bytes this frame / budget, high-water), then the heap
+/// traffic.
+fn overlay_lines<'f>(
+    arena: &'f Arena,
+    level: &Level,
+    object_count: usize,
+    shown: Option<&FrameReport>,
+) -> [OverlayLine<'f>; 7] {
+    let line = |text: &'f str| OverlayLine {
+        text,
+        color: overlay::TEXT,
+        bar: None,
+    };
+    let title = |text: &'f str| OverlayLine {
+        color: overlay::TITLE,
+        ..line(text)
+    };
+    let Some(r) = shown else {
+        let mut lines = [line(""); 7];
+        lines[0] = title(format_in!(arena, "{} {object_count} OBJ", level.name()));
+        lines[1] = line("WARMING UP");
+        return lines;
+    };
+    let arena_line = |label: &str, used: usize, budget: Option<usize>, high_water: usize| {
+        let mut text = ArenaString::new_in(arena);
+        let _ = write!(text, "{label:<6} {}", Bytes(used));
+        let _ = match budget {
+            Some(budget) => write!(text, "/{}", Bytes(budget)),
+            None => write!(text, "/-"),
+        };
+        let _ = write!(text, " HW {}", Bytes(high_water));
+        OverlayLine {
+            bar: budget.map(|budget| Bar::of(used, high_water, budget)),
+            ..line(text.into_str())
         }
-        let level = &self.scene.level;
-        let _ = write!(lines[0].text, "{} {} OBJ", level.name(), self.object_count);
-        lines[0].color = overlay::TITLE;
-        let Some(r) = shown else {
-            let _ = write!(lines[1].text, "WARMING UP");
-            return lines;
-        };
-        let _ = write!(
-            lines[0].text,
-            " {} VIS {} DRAWS",
-            r.visible_count, r.draw_count
-        );
-        let arena_line = |line: &mut OverlayLine,
-                          label: &str,
-                          used: usize,
-                          budget: Option<usize>,
-                          high_water: usize| {
-            let _ = write!(line.text, "{label:<6} {}", Bytes(used));
-            match budget {
-                Some(budget) => {
-                    let _ = write!(line.text, "/{}", Bytes(budget));
-                    line.bar = Some(Bar::of(used, high_water, budget));
-                }
-                None => {
-                    let _ = write!(line.text, "/-");
-                }
-            }
-            let _ = write!(line.text, " HW {}", Bytes(high_water));
-        };
+    };
+    [
+        title(format_in!(
+            arena,
+            "{} {object_count} OBJ {} VIS {} DRAWS",
+            level.name(),
+            r.visible_count,
+            r.draw_count
+        )),
         arena_line(
-            &mut lines[1],
             "FRAME",
             r.frame.used_bytes,
             Some(r.frame.budget_bytes),
             r.frame.high_water_bytes,
-        );
+        ),
         arena_line(
-            &mut lines[2],
             "LEVEL",
             r.level.used_bytes,
             r.level.budget_bytes,
             r.level.high_water_bytes,
-        );
+        ),
         arena_line(
-            &mut lines[3],
             "ASSETS",
             r.assets.used_bytes,
             r.assets.budget_bytes,
             r.assets.high_water_bytes,
-        );
+        ),
         arena_line(
-            &mut lines[4],
             "GPU",
             r.ring.used_bytes,
             r.ring.budget_bytes,
             r.ring.high_water_bytes,
-        );
-        let _ = write!(
-            lines[5].text,
-            "HEAP ALLOCS: DEMO {} WGPU {} ({})",
-            r.demo_heap.allocations,
-            r.wgpu_heap.allocations,
-            Bytes(r.wgpu_heap.bytes_allocated as usize)
-        );
-        lines[5].color = if r.demo_heap.allocations == 0 {
-            overlay::GOOD
-        } else {
-            overlay::BAD
-        };
-        let _ = write!(
-            lines[6].text,
+        ),
+        OverlayLine {
+            color: if r.demo_heap.allocations == 0 {
+                overlay::GOOD
+            } else {
+                overlay::BAD
+            },
+            ..line(format_in!(
+                arena,
+                "HEAP ALLOCS: DEMO {} WGPU {} ({})",
+                r.demo_heap.allocations,
+                r.wgpu_heap.allocations,
+                Bytes(r.wgpu_heap.bytes_allocated as usize)
+            ))
+        },
+        line(format_in!(
+            arena,
             "CPU {:.1} MS BUILD {:.1} MS",
-            r.cpu_ms, r.build_ms
-        );
-        lines
-    }
+            r.cpu_ms,
+            r.build_ms
+        )),
+    ]
+}
+
+/// The one-line status a window shows as its title, formatted into the frame arena.
+fn status_line<'f>(arena: &'f Arena, level: &Level, report: &FrameReport) -> &'f str {
+    format_in!(
+        arena,
+        "frame-memory demo | {} | {} objects, {} visible, {} draws | frame {}/{} (hw {}) | level {} | assets {} | gpu ring {} | heap allocs: demo {}, wgpu {} | {:.1} ms",
+        level.name(),
+        report.object_count,
+        report.visible_count,
+        report.draw_count,
+        Bytes(report.frame.used_bytes),
+        Bytes(report.frame.budget_bytes),
+        Bytes(report.frame.high_water_bytes),
+        Bytes(report.level.used_bytes),
+        Bytes(report.assets.used_bytes),
+        Bytes(report.ring.used_bytes),
+        report.demo_heap.allocations,
+        report.wgpu_heap.allocations,
+        report.cpu_ms,
+    )
 }
 
 /// Loads a level, uploads its meshes and seals it.

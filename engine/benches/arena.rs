@@ -7,15 +7,22 @@
 //! arenas do (in a reused `Vec`, whose pushes it pays for).
 //!
 //! Groups whose name does not say `reset` time only the allocations: the reset (or
-//! the frees) runs after each iteration, outside the timed span. Results are in
-//! `engine/BENCHMARKS.md`; run with `cargo bench -p engine --bench arena`. On a busy
-//! machine, `benches/arena_interleaved.rs` measures the same work more steadily.
+//! the frees) runs after each iteration, outside the timed span. The `collections`
+//! group builds lists and formatted strings in the arenas (`ArenaVec`, `format_in!`
+//! and the rivals' equivalents), against std's `Vec` and `String`; its work is in
+//! `benches/collections/mod.rs`.
+//!
+//! Results are in `engine/BENCHMARKS.md`; run with `cargo bench -p engine --bench
+//! arena`. On a busy machine, `benches/arena_interleaved.rs` measures the other
+//! groups' work more steadily.
 
 // `criterion_group!` generates an undocumented `pub fn benches`.
 #![allow(missing_docs)]
 
+mod collections;
 mod workloads;
 
+use collections::*;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::alloc::Layout;
 use std::hint::black_box;
@@ -289,6 +296,119 @@ fn reset_after_10k(c: &mut Criterion) {
     group.finish();
 }
 
+/// The three arenas on one workload of a group that holds several, named
+/// `workload/arena`, in the order engine, bumpalo, bump-scope, each with its own
+/// function and reset after each call.
+fn arenas_on(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    workload: &str,
+    engine_work: impl FnMut(&mut engine::Arena),
+    bumpalo_work: impl FnMut(&mut bumpalo::Bump),
+    bump_scope_work: impl FnMut(&mut bump_scope::Bump),
+) {
+    let reset = After::Reset;
+    let name = |arena: &str| format!("{workload}/{arena}");
+    contender(
+        group,
+        &name("engine"),
+        engine_arena,
+        engine_work,
+        reset.clear(),
+    );
+    contender(
+        group,
+        &name("bumpalo"),
+        bumpalo_bump,
+        bumpalo_work,
+        reset.clear(),
+    );
+    contender(
+        group,
+        &name("bump_scope"),
+        bump_scope_bump,
+        bump_scope_work,
+        reset.clear(),
+    );
+}
+
+fn lists_and_strings(c: &mut Criterion) {
+    let mut group = c.benchmark_group("collections");
+    group.throughput(Throughput::Elements(LIST_LEN as u64));
+    // std's lists live in the contender's state until the untimed clear frees them.
+    let free = |kept: &mut Option<Vec<u32>>| *kept = None;
+
+    arenas_on(
+        &mut group,
+        "push_grow_10k",
+        engine_push_grow,
+        bumpalo_push_grow,
+        bump_scope_push_grow,
+    );
+    contender(
+        &mut group,
+        "push_grow_10k/std",
+        || None,
+        std_push_grow,
+        free,
+    );
+
+    arenas_on(
+        &mut group,
+        "push_reserved_10k",
+        engine_push_reserved,
+        bumpalo_push_reserved,
+        bump_scope_push_reserved,
+    );
+    contender(
+        &mut group,
+        "push_reserved_10k/std",
+        || None,
+        std_push_reserved,
+        free,
+    );
+
+    let source: Vec<u32> = (0..LIST_LEN as u32).collect();
+    let src = black_box(&source[..]);
+    arenas_on(
+        &mut group,
+        "extend_from_slice_10k",
+        |arena| engine_extend(arena, src),
+        |bump| bumpalo_extend(bump, src),
+        |bump| bump_scope_extend(bump, src),
+    );
+    contender(
+        &mut group,
+        "extend_from_slice_10k/std",
+        || None,
+        |kept| std_extend(kept, src),
+        free,
+    );
+
+    group.throughput(Throughput::Elements(LINES as u64));
+    arenas_on(
+        &mut group,
+        "format_1k",
+        engine_format,
+        bumpalo_format,
+        bump_scope_format,
+    );
+    contender(
+        &mut group,
+        "format_1k/bump_scope_fmt_mut",
+        bump_scope_bump,
+        bump_scope_format_mut,
+        After::Reset.clear(),
+    );
+    contender(
+        &mut group,
+        "format_1k/std",
+        || Vec::with_capacity(LINES),
+        std_format,
+        Vec::clear,
+    );
+    group.finish();
+}
+
 criterion_group!(
     benches,
     alloc_u64,
@@ -297,6 +417,7 @@ criterion_group!(
     alloc_slice_fill,
     scope_enter_exit,
     reset_alone,
-    reset_after_10k
+    reset_after_10k,
+    lists_and_strings
 );
 criterion_main!(benches);

@@ -21,9 +21,11 @@
 //! cargo run -p engine --example game_loop --features tracy -- --frames 100000 --wait-for-profiler 60
 //! ```
 
+#![forbid(unsafe_code)]
+
 use engine::{
-    ArenaKind, AssetArena, AssetId, AssetKind, FrameArenas, FrameConfig, LevelArena, MemoryReport,
-    Overflow, Telemetry, write_asset_file,
+    ArenaKind, ArenaVec, AssetArena, AssetId, AssetKind, FrameArenas, FrameConfig, LevelArena,
+    MemoryReport, Overflow, Telemetry, format_in, write_asset_file,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -253,7 +255,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let build_draws = tracing::info_span!("build_draws").entered();
             // Cull: what is inside a 40x40 view, moving with time.
             let view_x = (time * 3.0) % 40.0;
-            let mut visible = allocator_api2::vec::Vec::new_in(frame.arena());
+            let mut visible = ArenaVec::new_in(frame.arena());
             visible.extend(
                 positions
                     .iter()
@@ -262,7 +264,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .map(|(index, _)| index as u32),
             );
             // Sort by depth (y), front to back.
-            let mut keys = allocator_api2::vec::Vec::with_capacity_in(visible.len(), frame.arena());
+            let mut keys = ArenaVec::with_capacity_in(visible.len(), frame.arena());
             keys.extend(visible.iter().map(|&index| {
                 let depth = positions[index as usize][1].to_bits() as u64;
                 (depth << 32) | index as u64
@@ -283,7 +285,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 // The frame's own arena stats: `frames.stats()` would need the
                 // frame's borrow to end first.
                 let stats = frame.stats();
-                println!(
+                let line = format_in!(
+                    frame.arena(),
                     "frame {:>5} level {level_number} ({label}): visible {:>4} moved {:>4} mesh {mesh_bytes} B tint {:.1} | frame {} B in {} allocs, high-water {} B, committed {} B | level {} B (+{} after load) | assets {} B",
                     frame.index(),
                     keys.len(),
@@ -297,6 +300,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     level_arena.growth_bytes(),
                     assets.stats().used_bytes,
                 );
+                println!("{line}");
             }
             last_positions = frame.keep(positions);
             drop((visible, keys));

@@ -12,6 +12,8 @@
 //! multiple of 8 with an alignment of at most 8, so the arena's used bytes have no
 //! padding and equal the sum of its live blocks.
 
+#![forbid(unsafe_code)]
+
 use engine::{Arena, ArenaConfig, ArenaKind, MemoryReport, Telemetry};
 use std::io::Write;
 use std::path::PathBuf;

@@ -152,6 +152,38 @@ fn the_list_runs_destructors_as_std_does() {
 }
 
 #[test]
+fn extend_takes_every_item_whatever_the_size_hint_says_and_a_panic_drops_what_it_wrote() {
+    let arena = Arena::new("a");
+    let mut list = ArenaVec::new_in(&arena);
+    list.push(0u32);
+    // A filter's lower bound is 0: the list grows as the items come.
+    list.extend((1..1000u32).filter(|i| i % 3 != 0));
+    let expected: Vec<u32> = (0..1000).filter(|i| *i == 0 || i % 3 != 0).collect();
+    assert_eq!(list, expected);
+    list.extend(std::iter::empty::<u32>());
+    assert_eq!(list.len(), expected.len());
+
+    struct Counted(Rc<Cell<usize>>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    let dropped = Rc::new(Cell::new(0));
+    let mut counted = ArenaVec::new_in(&arena);
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        counted.extend((0..10).map(|i| {
+            assert!(i < 7, "the iterator fails at item 7");
+            Counted(dropped.clone())
+        }));
+    }));
+    assert!(panicked.is_err());
+    assert_eq!((counted.len(), dropped.get()), (7, 0));
+    drop(counted);
+    assert_eq!(dropped.get(), 7);
+}
+
+#[test]
 fn a_failed_reserve_names_the_limit_and_changes_nothing() {
     let arena = Arena::with_limit("capped", 4096);
     let mut list = ArenaVec::<u64>::new_in(&arena);
@@ -284,6 +316,17 @@ fn format_in_writes_into_the_arena_and_fits_a_small_limited_arena() {
 }
 
 #[test]
+fn format_in_that_the_arena_cannot_hold_panics_with_the_arena_error() {
+    let arena = Arena::with_fixed_capacity("tiny", 16);
+    let long = "x".repeat(100);
+    let result = catch_unwind(AssertUnwindSafe(|| format_in!(&arena, "{long}").len()));
+    let message = *result.unwrap_err().downcast::<String>().expect("a message");
+    // As for the collections' other growth: the arena's error, which names it, and
+    // not a complaint about a `Display` implementation.
+    assert!(message.contains("tiny"), "{message}");
+}
+
+#[test]
 fn write_into_a_full_arena_fails_and_leaves_the_string_as_it_was() {
     let arena = Arena::with_fixed_capacity("small", 16);
     let mut text = ArenaString::new_in(&arena);
@@ -305,4 +348,51 @@ fn alloc_iter_collects_even_when_the_iterator_allocates_from_the_arena() {
     assert_eq!(side.get(), 300);
     assert!(items.iter().copied().eq((0..300).step_by(3)));
     assert!(arena.try_alloc_iter(0..10u8).is_ok());
+}
+
+#[test]
+fn a_panicking_clone_in_extend_from_slice_keeps_what_was_cloned() {
+    struct Fragile(Rc<Cell<usize>>, bool);
+    impl Clone for Fragile {
+        fn clone(&self) -> Self {
+            assert!(!self.1, "this one cannot be cloned");
+            Fragile(self.0.clone(), false)
+        }
+    }
+    impl Drop for Fragile {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    let dropped = Rc::new(Cell::new(0));
+    let items = [
+        Fragile(dropped.clone(), false),
+        Fragile(dropped.clone(), false),
+        Fragile(dropped.clone(), true),
+    ];
+    let arena = Arena::new("a");
+    let mut list = ArenaVec::new_in(&arena);
+    list.push(Fragile(dropped.clone(), false));
+    let result = catch_unwind(AssertUnwindSafe(|| list.extend_from_slice(&items)));
+    assert!(result.is_err());
+    assert_eq!(list.len(), 3, "the element before and the two clones made");
+    drop(list);
+    assert_eq!(
+        dropped.get(),
+        3,
+        "each element the list held was dropped once"
+    );
+}
+
+#[test]
+fn an_extend_that_fills_reserved_room_exactly_does_not_grow() {
+    let arena = Arena::new("a");
+    let mut list = ArenaVec::with_capacity_in(100, &arena);
+    // `filter` gives no lower bound, so the room is filled item by item.
+    list.extend((0..200u32).filter(|i| i % 2 == 0));
+    assert_eq!((list.len(), list.capacity()), (100, 100));
+    list.resize(150, 7);
+    assert_eq!((list.len(), list[149], list[99]), (150, 7, 198));
+    list.resize(10, 0);
+    assert_eq!(list.len(), 10);
 }

@@ -1,65 +1,13 @@
 //! The statistics overlay as geometry: a dark panel, lines of 5x7 text and usage
-//! bars, all as [`OverlayRect`]s pushed into a frame-arena list. Text is formatted
-//! into fixed-size stack buffers, so building the overlay never touches the heap.
+//! bars, all as [`OverlayRect`]s pushed into a frame-arena list. The text is
+//! formatted into the frame arena too (`format_in!`), so building the overlay never
+//! touches the heap.
 
 pub mod font;
 
 use crate::gpu_types::OverlayRect;
-use allocator_api2::alloc::Allocator;
-use allocator_api2::vec::Vec;
+use crate::lists::FrameList;
 use std::fmt;
-
-/// Longest line of text, in characters.
-pub const LINE_CAPACITY: usize = 48;
-
-/// A line of text in a fixed buffer; writes past the end are cut off.
-#[derive(Clone, Copy)]
-pub struct TextLine {
-    bytes: [u8; LINE_CAPACITY],
-    len: usize,
-}
-
-impl TextLine {
-    /// An empty line.
-    #[must_use]
-    pub const fn new() -> TextLine {
-        TextLine {
-            bytes: [0; LINE_CAPACITY],
-            len: 0,
-        }
-    }
-
-    /// The text (ASCII).
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
-    }
-}
-
-impl Default for TextLine {
-    fn default() -> Self {
-        TextLine::new()
-    }
-}
-
-impl fmt::Debug for TextLine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl fmt::Write for TextLine {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        for byte in s.bytes() {
-            if self.len == LINE_CAPACITY {
-                break;
-            }
-            self.bytes[self.len] = if byte.is_ascii() { byte } else { b'?' };
-            self.len += 1;
-        }
-        Ok(())
-    }
-}
 
 /// Bytes in a short human form: `512B`, `12.3K`, `4.0M`, `1.2G` (powers of 1024).
 #[derive(Debug, Clone, Copy)]
@@ -102,10 +50,10 @@ impl Bar {
 }
 
 /// One line of the overlay.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct OverlayLine {
-    /// The text.
-    pub text: TextLine,
+#[derive(Debug, Clone, Copy)]
+pub struct OverlayLine<'a> {
+    /// The text; a character the font lacks is drawn as `?`.
+    pub text: &'a str,
     /// Its colour (sRGB, alpha).
     pub color: [u8; 4],
     /// An optional bar drawn under it.
@@ -135,24 +83,6 @@ const BAR_HEIGHT: f32 = 4.0;
 /// Bars are this many characters wide.
 const BAR_CHARS: f32 = 24.0;
 
-/// How many rectangles `lines` become (to reserve exactly once).
-#[must_use]
-pub fn rect_count(lines: &[OverlayLine]) -> usize {
-    let glyph_rects = |c: char| {
-        font::glyph(c)
-            .iter()
-            .map(|&row| row_runs(row).count())
-            .sum::<usize>()
-    };
-    1 + lines
-        .iter()
-        .map(|line| {
-            line.text.as_str().chars().map(glyph_rects).sum::<usize>()
-                + if line.bar.is_some() { 3 } else { 0 }
-        })
-        .sum::<usize>()
-}
-
 /// The runs of lit pixels in a glyph row, as (first column, width).
 fn row_runs(row: u8) -> impl Iterator<Item = (u32, u32)> {
     let lit = move |column: u32| {
@@ -176,13 +106,14 @@ fn row_runs(row: u8) -> impl Iterator<Item = (u32, u32)> {
 
 /// Appends the overlay for `lines` at the top-left corner, `scale` pixels per
 /// font pixel.
-pub fn build<A: Allocator>(out: &mut Vec<OverlayRect, A>, lines: &[OverlayLine], scale: f32) {
+pub fn build(out: &mut impl FrameList<OverlayRect>, lines: &[OverlayLine<'_>], scale: f32) {
     let _span = tracing::trace_span!("overlay").entered();
-    out.reserve(rect_count(lines));
     let margin = 4.0 * scale;
     let widest = lines
         .iter()
-        .map(|line| (line.text.len as f32).max(if line.bar.is_some() { BAR_CHARS } else { 0.0 }))
+        .map(|line| {
+            (line.text.chars().count() as f32).max(if line.bar.is_some() { BAR_CHARS } else { 0.0 })
+        })
         .fold(0.0, f32::max);
     let height: f32 = lines
         .iter()
@@ -206,7 +137,7 @@ pub fn build<A: Allocator>(out: &mut Vec<OverlayRect, A>, lines: &[OverlayLine],
     let mut y = margin;
     for line in lines {
         let mut x = margin;
-        for c in line.text.as_str().chars() {
+        for c in line.text.chars() {
             push_glyph(out, font::glyph(c), x, y, scale, line.color);
             x += ADVANCE * scale;
         }
@@ -244,8 +175,8 @@ fn rect(x: f32, y: f32, width: f32, height: f32, color: [u8; 4]) -> OverlayRect 
 }
 
 /// One rectangle per horizontal run of lit pixels in each row.
-fn push_glyph<A: Allocator>(
-    out: &mut Vec<OverlayRect, A>,
+fn push_glyph(
+    out: &mut impl FrameList<OverlayRect>,
     rows: [u8; 7],
     x: f32,
     y: f32,

@@ -1,20 +1,13 @@
 //! Frame building: cull, sort, and turn the visible objects into instance data, draw
-//! commands and per-draw uniforms. Every list is an `allocator_api2` `Vec` in the
-//! allocator the caller picks: the demo passes a frame arena; the benchmark also
-//! passes the global heap (fresh or reused lists) to compare.
-//!
-//! Each list is reserved once at its final size bound, and the loops then write into
-//! that reserved capacity (`fill_reserved`) rather than call `Vec::push`: a push
-//! carries the allocator's grow path into the loop, so the loop's code would
-//! depend on the allocator (and with `&Arena` it was about 10% more instructions
-//! than with the global heap).
+//! commands and per-draw uniforms, pushed into the frame's lists. The demo's lists
+//! are [`ArenaVec`](engine::ArenaVec)s in the frame arena; the code is generic over
+//! [`ListStorage`] so that the benchmark runs it over reused heap `Vec`s as well.
 
 use super::objects::{Object, ObjectKind};
 use crate::gpu_types::{DrawUniforms, Instance, OverlayRect};
-use allocator_api2::alloc::Allocator;
-use allocator_api2::vec::Vec;
+use crate::lists::{FrameList, InArena, ListStorage};
 use glam::Vec2;
-use std::mem::MaybeUninit;
+use std::fmt;
 
 /// One instanced draw: a run of equal (layer, mesh, material) in the sorted list.
 /// Draw `i` uses per-draw uniforms `i`.
@@ -29,49 +22,97 @@ pub struct DrawCmd {
 }
 
 /// Every transient list of a frame.
-#[derive(Debug)]
-pub struct DrawLists<A: Allocator> {
+pub struct DrawLists<S: ListStorage> {
     /// Indices of the objects that touch the view (culling output).
-    pub visible: Vec<u32, A>,
-    /// Scratch for the sort: where each bucket (sort prefix) starts.
-    pub bucket_starts: Vec<u32, A>,
+    pub visible: S::List<u32>,
+    /// The sort's table, one entry per bucket (sort prefix) and one more: where
+    /// each bucket ends in `sort_keys` once sorted. A non-empty bucket is a draw.
+    pub bucket_ends: S::List<u32>,
     /// One key per visible object: layer, mesh, material, object index; sorted.
-    pub sort_keys: Vec<u64, A>,
+    pub sort_keys: S::List<u64>,
     /// Per-instance GPU data, in sorted order.
-    pub instances: Vec<Instance, A>,
+    pub instances: S::List<Instance>,
     /// The draw command list.
-    pub draws: Vec<DrawCmd, A>,
+    pub draws: S::List<DrawCmd>,
     /// One uniform block per draw.
-    pub draw_uniforms: Vec<DrawUniforms, A>,
+    pub draw_uniforms: S::List<DrawUniforms>,
     /// The overlay's rectangles.
-    pub overlay: Vec<OverlayRect, A>,
+    pub overlay: S::List<OverlayRect>,
 }
 
-impl<A: Allocator + Clone> DrawLists<A> {
-    /// Empty lists allocating from `alloc` (nothing is allocated yet).
-    pub fn new_in(alloc: A) -> DrawLists<A> {
-        DrawLists {
-            visible: Vec::new_in(alloc.clone()),
-            bucket_starts: Vec::new_in(alloc.clone()),
-            sort_keys: Vec::new_in(alloc.clone()),
-            instances: Vec::new_in(alloc.clone()),
-            draws: Vec::new_in(alloc.clone()),
-            draw_uniforms: Vec::new_in(alloc.clone()),
-            overlay: Vec::new_in(alloc),
-        }
+impl<S: ListStorage> fmt::Debug for DrawLists<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DrawLists")
+            .field("visible", &self.visible.len())
+            .field("sort_keys", &self.sort_keys.len())
+            .field("instances", &self.instances.len())
+            .field("draws", &self.draws.len())
+            .field("overlay", &self.overlay.len())
+            .finish_non_exhaustive()
     }
 }
 
-impl<A: Allocator> DrawLists<A> {
-    /// Empties every list, keeping its capacity.
+impl<S: ListStorage> DrawLists<S> {
+    /// Empty lists in `storage` (nothing is allocated yet).
+    pub fn new_in(storage: &S) -> DrawLists<S> {
+        DrawLists {
+            visible: storage.new_list(),
+            bucket_ends: storage.new_list(),
+            sort_keys: storage.new_list(),
+            instances: storage.new_list(),
+            draws: storage.new_list(),
+            draw_uniforms: storage.new_list(),
+            overlay: storage.new_list(),
+        }
+    }
+
+    /// Empties every list, keeping its room.
     pub fn clear(&mut self) {
         self.visible.clear();
-        self.bucket_starts.clear();
+        self.bucket_ends.clear();
         self.sort_keys.clear();
         self.instances.clear();
         self.draws.clear();
         self.draw_uniforms.clear();
         self.overlay.clear();
+    }
+}
+
+/// A frame's lists once built, frozen in the frame arena: they live until the frame
+/// after next begins, and each counts in this frame's stats.
+#[derive(Debug)]
+pub struct DrawSlices<'a> {
+    /// See [`DrawLists::visible`].
+    pub visible: &'a [u32],
+    /// See [`DrawLists::bucket_ends`].
+    pub bucket_ends: &'a [u32],
+    /// See [`DrawLists::sort_keys`].
+    pub sort_keys: &'a [u64],
+    /// See [`DrawLists::instances`].
+    pub instances: &'a [Instance],
+    /// See [`DrawLists::draws`].
+    pub draws: &'a [DrawCmd],
+    /// See [`DrawLists::draw_uniforms`].
+    pub draw_uniforms: &'a [DrawUniforms],
+    /// See [`DrawLists::overlay`].
+    pub overlay: &'a [OverlayRect],
+}
+
+impl<'a> DrawLists<InArena<'a>> {
+    /// Freezes the lists into slices of the arena. Dropping them instead would hand
+    /// the newest list's bytes back to the arena, to be reused by the rest of the
+    /// frame and missing from its stats.
+    #[must_use]
+    pub fn into_slices(self) -> DrawSlices<'a> {
+        DrawSlices {
+            visible: self.visible.into_slice(),
+            bucket_ends: self.bucket_ends.into_slice(),
+            sort_keys: self.sort_keys.into_slice(),
+            instances: self.instances.into_slice(),
+            draws: self.draws.into_slice(),
+            draw_uniforms: self.draw_uniforms.into_slice(),
+            overlay: self.overlay.into_slice(),
+        }
     }
 }
 
@@ -92,182 +133,131 @@ pub struct BuildInput<'a> {
     pub view_max: Vec2,
 }
 
-/// Fills `lists` (except the overlay) for one frame. Each list is reserved once at
-/// its final size bound, so none reallocates while it fills.
-pub fn build_draws<A: Allocator>(lists: &mut DrawLists<A>, input: &BuildInput<'_>) {
-    cull(&mut lists.visible, input);
-    make_sorted_keys(lists, input);
-    make_instances_and_draws(lists, input);
+/// Fills `lists` (except the overlay) for one frame. They start empty: new, or
+/// [cleared](DrawLists::clear).
+pub fn build_draws<S: ListStorage>(lists: &mut DrawLists<S>, input: &BuildInput<'_>) {
+    cull(&mut lists.visible, &mut lists.bucket_ends, input);
+    make_sorted_keys(
+        &lists.visible,
+        &mut lists.bucket_ends,
+        &mut lists.sort_keys,
+        input,
+    );
+    make_instances(&lists.sort_keys, &mut lists.instances, input);
+    make_draws(
+        &lists.sort_keys,
+        &lists.bucket_ends,
+        &mut lists.draws,
+        &mut lists.draw_uniforms,
+        input,
+    );
 }
 
-/// The visible list: objects whose bounding circle touches the view.
-pub fn cull<A: Allocator>(visible: &mut Vec<u32, A>, input: &BuildInput<'_>) {
+/// The visible list: the indices of the objects whose bounding circle touches the
+/// view. It also counts the visible objects of each bucket into `bucket_ends`
+/// (entry `bucket + 1`), the counting sort's first pass, done here while each
+/// object's kind is at hand.
+pub fn cull(
+    visible: &mut impl FrameList<u32>,
+    bucket_ends: &mut impl FrameList<u32>,
+    input: &BuildInput<'_>,
+) {
     let _span = tracing::trace_span!("cull").entered();
-    visible.reserve(input.objects.len());
+    bucket_ends.clear();
+    bucket_ends.resize(input.bucket_count + 1, 0);
     let (min, max) = (input.view_min, input.view_max);
-    fill_reserved(visible, |visible| {
-        for (index, object) in input.objects.iter().enumerate() {
-            let radius = input.kinds[usize::from(object.kind)].radius * object.scale;
-            let p = object.position;
-            if p.x + radius >= min.x
-                && p.x - radius <= max.x
-                && p.y + radius >= min.y
-                && p.y - radius <= max.y
-            {
-                visible.push(index as u32);
-            }
+    for (index, object) in input.objects.iter().enumerate() {
+        let kind = &input.kinds[usize::from(object.kind)];
+        let radius = kind.radius * object.scale;
+        let p = object.position;
+        if p.x + radius >= min.x
+            && p.x - radius <= max.x
+            && p.y + radius >= min.y
+            && p.y - radius <= max.y
+        {
+            visible.push(index as u32);
+            bucket_ends[kind.bucket as usize + 1] += 1;
         }
-    });
+    }
 }
 
-/// One sort key per visible object, sorted: a counting sort over the kinds'
-/// buckets, O(visible + buckets). Within a bucket, keys keep the visible list's
-/// (ascending) index order, so the result is exactly that of sorting the keys.
-pub fn make_sorted_keys<A: Allocator>(lists: &mut DrawLists<A>, input: &BuildInput<'_>) {
+/// One sort key per visible object, sorted: the rest of a counting sort over the
+/// kinds' buckets, O(visible + buckets), from the counts [`cull`] left in
+/// `bucket_ends`, which is left holding where each bucket ends. Within a bucket,
+/// keys keep the visible list's (ascending) index order, so the result is exactly
+/// that of sorting the keys.
+pub fn make_sorted_keys(
+    visible: &[u32],
+    bucket_ends: &mut impl FrameList<u32>,
+    keys: &mut impl FrameList<u64>,
+    input: &BuildInput<'_>,
+) {
     let _span = tracing::trace_span!("sort_keys").entered();
-    let starts = &mut lists.bucket_starts;
-    starts.clear();
-    starts.resize(input.bucket_count + 1, 0);
-    let kind_of = |index: u32| &input.kinds[usize::from(input.objects[index as usize].kind)];
-    for &index in lists.visible.iter() {
-        starts[kind_of(index).bucket as usize + 1] += 1;
+    // Where each bucket starts; each start then moves up as its bucket fills, and
+    // ends where the bucket does.
+    for bucket in 1..bucket_ends.len() {
+        bucket_ends[bucket] += bucket_ends[bucket - 1];
     }
-    for bucket in 1..starts.len() {
-        starts[bucket] += starts[bucket - 1];
-    }
-    let keys = &mut lists.sort_keys;
     keys.clear();
-    keys.resize(lists.visible.len(), 0);
-    for &index in lists.visible.iter() {
-        let kind = kind_of(index);
-        let slot = &mut starts[kind.bucket as usize];
+    keys.resize(visible.len(), 0);
+    for &index in visible {
+        let kind = &input.kinds[usize::from(input.objects[index as usize].kind)];
+        let slot = &mut bucket_ends[kind.bucket as usize];
         keys[*slot as usize] = kind.sort_prefix | u64::from(index);
         *slot += 1;
     }
 }
 
-/// Instance data in key order, and one draw (with its uniforms) per run of equal
-/// layer, mesh and material.
-///
-/// # Panics
-/// If `lists.sort_keys` has more runs of equal prefix than there are kinds, which
-/// keys sorted by [`make_sorted_keys`] never have.
-pub fn make_instances_and_draws<A: Allocator>(lists: &mut DrawLists<A>, input: &BuildInput<'_>) {
-    let _span = tracing::trace_span!("instances").entered();
-    let keys = &lists.sort_keys;
-    lists.instances.reserve(keys.len());
-    // At most one draw per kind (layer, mesh and material come from the kind).
-    lists.draws.reserve(input.kinds.len().min(keys.len()));
-    lists
-        .draw_uniforms
-        .reserve(input.kinds.len().min(keys.len()));
-    let (instances, draws, draw_uniforms) = (
-        &mut lists.instances,
-        &mut lists.draws,
-        &mut lists.draw_uniforms,
-    );
-    fill_reserved(instances, |instances| {
-        fill_reserved(draws, |draws| {
-            fill_reserved(draw_uniforms, |draw_uniforms| {
-                let mut run_prefix = None;
-                for (position, &key) in keys.iter().enumerate() {
-                    let object = &input.objects[ObjectKind::index_of(key)];
-                    let b = object.brightness;
-                    instances.push(Instance {
-                        position: object.position.to_array(),
-                        scale: object.scale,
-                        rotation: object.rotation,
-                        tint: [b, b, b, 255],
-                    });
-                    let prefix = key >> super::objects::SORT_INDEX_BITS;
-                    if run_prefix == Some(prefix) {
-                        if let Some(draw) = draws.last_mut() {
-                            draw.instance_count += 1;
-                        }
-                    } else {
-                        run_prefix = Some(prefix);
-                        draws.push(DrawCmd {
-                            mesh: ObjectKind::mesh_of(key),
-                            first_instance: position as u32,
-                            instance_count: 1,
-                        });
-                        draw_uniforms.push(input.materials[ObjectKind::material_of(key) as usize]);
-                    }
-                }
-            });
-        });
-    });
-}
-
-/// Appends to `list` within the capacity it already has: `fill` pushes into the
-/// spare capacity through a [`ReservedTail`], and the list's length then grows by
-/// what it pushed. The loop in `fill` has no path into the allocator, so it compiles
-/// to the same code for every allocator.
-///
-/// # Panics
-/// If `fill` pushes more than the spare capacity. The list then keeps its old
-/// length; what `fill` had pushed is forgotten, not dropped.
-#[inline(always)]
-fn fill_reserved<T, A: Allocator>(
-    list: &mut Vec<T, A>,
-    fill: impl FnOnce(&mut ReservedTail<'_, T>),
+/// Instance data, in key order.
+pub fn make_instances(
+    keys: &[u64],
+    instances: &mut impl FrameList<Instance>,
+    input: &BuildInput<'_>,
 ) {
-    let mut tail = ReservedTail {
-        spare: list.spare_capacity_mut(),
-        written: 0,
-    };
-    fill(&mut tail);
-    let written = tail.written;
-    // SAFETY: only `ReservedTail::push` changes `written`, and it first initializes
-    // element `written` of the spare capacity (which starts at `list.len()`), so
-    // `written` never exceeds the spare capacity and `list.len() + written` is within
-    // capacity with every element below it initialized.
-    unsafe { list.set_len(list.len() + written) };
+    let _span = tracing::trace_span!("instances").entered();
+    instances.extend(keys.iter().map(|&key| {
+        let object = &input.objects[ObjectKind::index_of(key)];
+        let b = object.brightness;
+        Instance {
+            position: object.position.to_array(),
+            scale: object.scale,
+            rotation: object.rotation,
+            tint: [b, b, b, 255],
+        }
+    }));
 }
 
-/// The spare capacity of a list, written front to back by
-/// [`push`](ReservedTail::push); see [`fill_reserved`].
-struct ReservedTail<'a, T> {
-    spare: &'a mut [MaybeUninit<T>],
-    /// Elements initialized so far, all at the front of `spare`.
-    written: usize,
-}
-
-impl<T> ReservedTail<'_, T> {
-    /// Appends `value`.
-    ///
-    /// # Panics
-    /// If the reserved capacity is full.
-    #[inline(always)]
-    fn push(&mut self, value: T) {
-        let Some(slot) = self.spare.get_mut(self.written) else {
-            reserved_capacity_exceeded()
-        };
-        slot.write(value);
-        self.written += 1;
+/// One draw (with its uniforms) per non-empty bucket of the sort: a run of equal
+/// layer, mesh and material in `keys`, as [`make_sorted_keys`] left them and
+/// `bucket_ends`.
+pub fn make_draws(
+    keys: &[u64],
+    bucket_ends: &[u32],
+    draws: &mut impl FrameList<DrawCmd>,
+    draw_uniforms: &mut impl FrameList<DrawUniforms>,
+    input: &BuildInput<'_>,
+) {
+    let _span = tracing::trace_span!("draws").entered();
+    let mut first_instance = 0;
+    for &end in bucket_ends {
+        if end > first_instance {
+            let key = keys[first_instance as usize];
+            draws.push(DrawCmd {
+                mesh: ObjectKind::mesh_of(key),
+                first_instance,
+                instance_count: end - first_instance,
+            });
+            draw_uniforms.push(input.materials[ObjectKind::material_of(key) as usize]);
+            first_instance = end;
+        }
     }
-
-    /// The element pushed last, if any.
-    #[inline(always)]
-    fn last_mut(&mut self) -> Option<&mut T> {
-        let last = self.written.checked_sub(1)?;
-        // SAFETY: `push` initialized every element below `written`.
-        Some(unsafe { self.spare[last].assume_init_mut() })
-    }
-}
-
-#[cold]
-#[inline(never)]
-#[track_caller]
-fn reserved_capacity_exceeded() -> ! {
-    panic!("frame building pushed past the capacity it reserved")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lists::OnHeap;
     use crate::scene::rng::Rng;
-    use allocator_api2::alloc::Global;
 
     struct Scene {
         objects: std::vec::Vec<Object>,
@@ -401,7 +391,7 @@ mod tests {
         }
     }
 
-    fn check<A: Allocator>(lists: &DrawLists<A>, input: &BuildInput<'_>) {
+    fn check<S: ListStorage>(lists: &DrawLists<S>, input: &BuildInput<'_>) {
         let expected = expected(input);
         assert_eq!(&lists.visible[..], &expected.visible[..]);
         assert_eq!(&lists.sort_keys[..], &expected.keys[..]);
@@ -411,7 +401,7 @@ mod tests {
     }
 
     #[test]
-    fn lists_match_the_obvious_code_in_every_allocator() {
+    fn lists_match_the_obvious_code_in_the_arena_and_on_the_heap() {
         let scene = scene();
         let views = [
             (Vec2::splat(-200.0), Vec2::splat(200.0)), // everything
@@ -419,32 +409,18 @@ mod tests {
             (Vec2::splat(500.0), Vec2::splat(600.0)), // nothing
         ];
         let arena = engine::Arena::new("test");
-        let mut reused = DrawLists::new_in(Global);
+        let mut reused = DrawLists::new_in(&OnHeap);
         for (view_min, view_max) in views {
             let input = input(&scene, view_min, view_max);
-            let mut fresh = DrawLists::new_in(Global);
-            build_draws(&mut fresh, &input);
-            check(&fresh, &input);
             reused.clear();
             build_draws(&mut reused, &input);
             check(&reused, &input);
-            let mut in_arena = DrawLists::new_in(&arena);
+            let mut in_arena = DrawLists::new_in(&InArena(&arena));
             build_draws(&mut in_arena, &input);
             check(&in_arena, &input);
+            let frozen = in_arena.into_slices();
+            assert_eq!(frozen.instances, &reused.instances[..]);
+            assert_eq!(frozen.draws, &reused.draws[..]);
         }
-    }
-
-    #[test]
-    #[should_panic(expected = "past the capacity it reserved")]
-    fn more_runs_than_kinds_is_refused() {
-        let scene = scene();
-        let input = input(&scene, Vec2::splat(-200.0), Vec2::splat(200.0));
-        let mut lists = DrawLists::new_in(Global);
-        // Not grouped by prefix: every key starts a run, 64 runs for 12 kinds.
-        let (a, b) = (scene.kinds[0].sort_prefix, scene.kinds[1].sort_prefix);
-        lists
-            .sort_keys
-            .extend((0..64u64).map(|index| if index % 2 == 0 { a } else { b } | index));
-        make_instances_and_draws(&mut lists, &input);
     }
 }

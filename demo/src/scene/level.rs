@@ -14,7 +14,6 @@ use engine::{
 use glam::Vec2;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::ptr::NonNull;
 
 /// Why a level did not load. Every variant names the file at fault.
 #[derive(Debug)]
@@ -73,26 +72,37 @@ pub struct LevelUnloadReport {
     pub assets: ReleaseReport,
 }
 
+/// What a level derives into its level arena, borrowing that arena.
+struct LevelData<'arena> {
+    meshes: &'arena [MeshRecord],
+    materials: &'arena [DrawUniforms],
+    kinds: &'arena [ObjectKind],
+    objects: &'arena mut [Object],
+    gpu: Option<&'arena LevelGpu>,
+}
+
+self_cell::self_cell!(
+    /// The level arena together with the slices in it: the arena cannot be
+    /// unloaded or dropped while they are reachable, since only `into_owner` hands
+    /// it out by value, and that drops them first.
+    struct LevelCell {
+        owner: LevelArena,
+        #[covariant]
+        dependent: LevelData,
+    }
+);
+
 /// A level in memory. See the [module docs](self).
-///
-/// The slices below point into `arena`. They are valid until the arena is
-/// unloaded, which only [`Level::unload`] (by value) and `Drop` do, so every
-/// accessor that borrows `self` can hand them out safely.
 pub struct Level {
     name: String,
     dir: PathBuf,
-    arena: LevelArena,
+    cell: LevelCell,
     assets: AssetArena,
     assets_start: AssetMark,
     vertices_id: AssetId,
     record: LevelRecord,
     world_half_extent: Vec2,
-    meshes: NonNull<[MeshRecord]>,
-    materials: NonNull<[DrawUniforms]>,
-    kinds: NonNull<[ObjectKind]>,
     bucket_count: usize,
-    objects: NonNull<[Object]>,
-    gpu: Option<NonNull<LevelGpu>>,
 }
 
 impl fmt::Debug for Level {
@@ -101,7 +111,7 @@ impl fmt::Debug for Level {
             .field("name", &self.name)
             .field("dir", &self.dir)
             .field("objects", &self.objects().len())
-            .field("arena", &self.arena)
+            .field("arena", self.cell.borrow_owner())
             .field("assets", &self.assets)
             .finish_non_exhaustive()
     }
@@ -262,14 +272,6 @@ impl Level {
         let record = *record;
         let objects_bytes = object_count * size_of::<Object>();
         let arena = LevelArena::with_capacity(format!("level:{name}"), objects_bytes + 16 * 1024);
-        let mesh_table = NonNull::from(arena.alloc_slice_copy(meshes));
-        let material_table =
-            NonNull::from(
-                arena.alloc_slice_fill_with(materials.len(), |i| DrawUniforms {
-                    color: materials[i].color,
-                    params: materials[i].params,
-                }),
-            );
         let prefix_of = |spawner: &SpawnerRecord| {
             ObjectKind::sort_prefix(
                 spawner.layer as u8,
@@ -280,81 +282,85 @@ impl Level {
         let mut prefixes: Vec<u64> = spawners.iter().map(prefix_of).collect();
         prefixes.sort_unstable();
         prefixes.dedup();
-        let kinds = NonNull::from(arena.alloc_slice_fill_with(spawners.len(), |i| {
-            let spawner = &spawners[i];
-            let pulse = materials[spawner.material as usize].params[1].abs();
-            let sort_prefix = prefix_of(spawner);
-            ObjectKind {
-                sort_prefix,
-                radius: meshes[spawner.mesh as usize].radius() * (1.0 + pulse),
-                bucket: prefixes
-                    .binary_search(&sort_prefix)
-                    .expect("every prefix is listed") as u32,
-            }
-        }));
         let bucket_count = prefixes.len();
 
         let side = (object_count.max(1) as f32 / record.density).sqrt();
         let world_half_extent = Vec2::splat((side * 0.5).max(1.0));
         let total_weight: f32 = spawners.iter().map(|s| s.weight).sum();
         let mut rng = Rng::new(u64::from(record.seed));
-        let objects = NonNull::from(arena.alloc_slice_fill_with(object_count, |_| {
-            let mut pick = rng.next_f32() * total_weight;
-            let mut kind = spawners.len() - 1;
-            for (index, spawner) in spawners.iter().enumerate() {
-                if pick < spawner.weight {
-                    kind = index;
-                    break;
+        let cell = LevelCell::new(arena, |arena| LevelData {
+            meshes: arena.alloc_slice_copy(meshes),
+            materials: arena.alloc_slice_fill_with(materials.len(), |i| DrawUniforms {
+                color: materials[i].color,
+                params: materials[i].params,
+            }),
+            kinds: arena.alloc_slice_fill_with(spawners.len(), |i| {
+                let spawner = &spawners[i];
+                let pulse = materials[spawner.material as usize].params[1].abs();
+                let sort_prefix = prefix_of(spawner);
+                ObjectKind {
+                    sort_prefix,
+                    radius: meshes[spawner.mesh as usize].radius() * (1.0 + pulse),
+                    bucket: prefixes
+                        .binary_search(&sort_prefix)
+                        .expect("every prefix is listed") as u32,
                 }
-                pick -= spawner.weight;
-            }
-            let spawner = &spawners[kind];
-            let heading = rng.range(0.0, std::f32::consts::TAU);
-            let speed = rng.range(spawner.speed[0], spawner.speed[1]);
-            Object {
-                position: Vec2::new(
-                    rng.range(-world_half_extent.x, world_half_extent.x),
-                    rng.range(-world_half_extent.y, world_half_extent.y),
-                ),
-                velocity: Vec2::from_angle(heading) * speed,
-                rotation: rng.range(0.0, std::f32::consts::TAU),
-                spin: rng.range(-spawner.spin, spawner.spin),
-                scale: rng.range(spawner.scale[0], spawner.scale[1]),
-                kind: kind as u16,
-                brightness: (255.0
-                    * (1.0 - spawner.tint_variation.clamp(0.0, 1.0) * rng.next_f32()))
-                    as u8,
-                reserved: 0,
-            }
-        }));
+            }),
+            objects: arena.alloc_slice_fill_with(object_count, |_| {
+                let mut pick = rng.next_f32() * total_weight;
+                let mut kind = spawners.len() - 1;
+                for (index, spawner) in spawners.iter().enumerate() {
+                    if pick < spawner.weight {
+                        kind = index;
+                        break;
+                    }
+                    pick -= spawner.weight;
+                }
+                let spawner = &spawners[kind];
+                let heading = rng.range(0.0, std::f32::consts::TAU);
+                let speed = rng.range(spawner.speed[0], spawner.speed[1]);
+                Object {
+                    position: Vec2::new(
+                        rng.range(-world_half_extent.x, world_half_extent.x),
+                        rng.range(-world_half_extent.y, world_half_extent.y),
+                    ),
+                    velocity: Vec2::from_angle(heading) * speed,
+                    rotation: rng.range(0.0, std::f32::consts::TAU),
+                    spin: rng.range(-spawner.spin, spawner.spin),
+                    scale: rng.range(spawner.scale[0], spawner.scale[1]),
+                    kind: kind as u16,
+                    brightness: (255.0
+                        * (1.0 - spawner.tint_variation.clamp(0.0, 1.0) * rng.next_f32()))
+                        as u8,
+                    reserved: 0,
+                }
+            }),
+            gpu: None,
+        });
 
         Ok(Level {
             name,
             dir: dir.to_path_buf(),
-            arena,
+            cell,
             assets,
             assets_start,
             vertices_id: vertices_file.1,
             record,
             world_half_extent,
-            meshes: mesh_table,
-            materials: material_table,
-            kinds,
             bucket_count,
-            objects,
-            gpu: None,
         })
     }
 
     /// Moves the level's GPU resources into its arena; they are dropped at unload.
     pub fn attach_gpu(&mut self, gpu: LevelGpu) {
-        self.gpu = Some(NonNull::from(self.arena.alloc(gpu)));
+        self.cell
+            .with_dependent_mut(|arena, data| data.gpu = Some(arena.alloc(gpu)));
     }
 
     /// Ends loading: what the level arena allocates from now on is reported as
     /// growth-after-load.
     pub fn seal(&self) {
-        self.arena.seal();
+        self.cell.borrow_owner().seal();
     }
 
     /// The level's name (its directory's name).
@@ -384,23 +390,19 @@ impl Level {
     /// The mesh table (level arena).
     #[must_use]
     pub fn meshes(&self) -> &[MeshRecord] {
-        // SAFETY: points into `self.arena`, which is not unloaded while `self` is
-        // borrowed (see the struct docs); nothing writes it after load.
-        unsafe { self.meshes.as_ref() }
+        self.cell.borrow_dependent().meshes
     }
 
     /// The materials as per-draw uniforms (level arena).
     #[must_use]
     pub fn materials(&self) -> &[DrawUniforms] {
-        // SAFETY: as in `meshes`.
-        unsafe { self.materials.as_ref() }
+        self.cell.borrow_dependent().materials
     }
 
     /// One kind per spawner (level arena).
     #[must_use]
     pub fn kinds(&self) -> &[ObjectKind] {
-        // SAFETY: as in `meshes`.
-        unsafe { self.kinds.as_ref() }
+        self.cell.borrow_dependent().kinds
     }
 
     /// How many distinct sort prefixes (layer, mesh, material) the kinds have.
@@ -412,17 +414,13 @@ impl Level {
     /// The objects (level arena).
     #[must_use]
     pub fn objects(&self) -> &[Object] {
-        // SAFETY: as in `meshes`; writes only go through `objects_mut`, which needs
-        // `&mut self`, so none is alive while this shared borrow is.
-        unsafe { self.objects.as_ref() }
+        self.cell.borrow_dependent().objects
     }
 
     /// The objects, to simulate them.
     #[must_use]
     pub fn objects_mut(&mut self) -> &mut [Object] {
-        // SAFETY: points into `self.arena` (valid, see `meshes`); `&mut self` makes
-        // this the only reference to the objects.
-        unsafe { self.objects.as_mut() }
+        self.cell.with_dependent_mut(|_, data| &mut *data.objects)
     }
 
     /// The mesh vertices, straight from the asset file's bytes (asset arena).
@@ -436,15 +434,13 @@ impl Level {
     /// The GPU resources, once [attached](Level::attach_gpu).
     #[must_use]
     pub fn gpu(&self) -> Option<&LevelGpu> {
-        // SAFETY: points into `self.arena` (valid, see `meshes`), written once by
-        // `attach_gpu` and only read afterwards.
-        self.gpu.map(|gpu| unsafe { gpu.as_ref() })
+        self.cell.borrow_dependent().gpu
     }
 
     /// The level arena's memory (for telemetry).
     #[must_use]
     pub fn level_arena(&self) -> &engine::Arena {
-        self.arena.arena()
+        self.cell.borrow_owner().arena()
     }
 
     /// The asset arena's memory (for telemetry).
@@ -456,7 +452,7 @@ impl Level {
     /// The level arena's stats.
     #[must_use]
     pub fn arena_stats(&self) -> ArenaStats {
-        self.arena.stats()
+        self.cell.borrow_owner().stats()
     }
 
     /// The asset arena's stats.
@@ -468,20 +464,22 @@ impl Level {
     /// Bytes the level arena grew by after [`seal`](Level::seal).
     #[must_use]
     pub fn growth_after_load_bytes(&self) -> usize {
-        self.arena.growth_bytes()
+        self.cell.borrow_owner().growth_bytes()
     }
 
     /// Unloads the level: the level arena runs its destructors (the GPU buffers)
     /// and resets, and the level's files are released from the asset arena.
     #[must_use]
-    pub fn unload(mut self) -> LevelUnloadReport {
-        // The pointers die with `self`; clear the one with a destructor first so
-        // nothing can reach the dropped value.
-        self.gpu = None;
-        let level = self.arena.unload();
-        let assets = self
-            .assets
-            .release_to(self.assets_start)
+    pub fn unload(self) -> LevelUnloadReport {
+        let Level {
+            cell,
+            mut assets,
+            assets_start,
+            ..
+        } = self;
+        let level = cell.into_owner().unload();
+        let assets = assets
+            .release_to(assets_start)
             .expect("the level's own start mark is valid");
         LevelUnloadReport { level, assets }
     }

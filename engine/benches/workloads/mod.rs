@@ -6,8 +6,7 @@
 //! a difference between the two benchmarks' figures cannot come from different
 //! code. (It still comes from elsewhere: see engine/BENCHMARKS.md, "Placement".)
 
-// `allocate_layout`, the run-time layout call, is a method of this trait.
-use bump_scope::traits::BumpAllocatorTyped as _;
+use bump_scope::traits::BumpAllocatorTyped;
 use std::alloc::Layout;
 use std::hint::black_box;
 
@@ -153,6 +152,8 @@ pub fn bumpalo_layout(bump: &mut bumpalo::Bump, layouts: &[Layout; 8]) {
         black_box(bump.alloc_layout(layouts[i % layouts.len()]));
     }
 }
+/// bump-scope calls `alloc_layout` `allocate_layout`, a method of its
+/// `BumpAllocatorTyped` trait.
 #[inline(never)]
 pub fn bump_scope_layout(bump: &mut bump_scope::Bump, layouts: &[Layout; 8]) {
     let layouts = local(layouts);
@@ -219,7 +220,7 @@ pub fn engine_scopes(arena: &mut engine::Arena) {
         });
     }
 }
-/// `Bump::scoped` on the root resets the current chunk to its start on exit.
+/// `Bump::scoped` on the root: the scope starts at the chunk's start.
 #[inline(never)]
 pub fn bump_scope_scopes(bump: &mut bump_scope::Bump) {
     for _ in 0..SLICES {
@@ -228,8 +229,8 @@ pub fn bump_scope_scopes(bump: &mut bump_scope::Bump) {
         });
     }
 }
-/// A scope inside a scope restores a checkpoint, which is what `Arena::scope`
-/// does at any depth.
+/// A scope inside a scope that already holds a value, so the checkpoint each inner
+/// scope restores is not the chunk's start, as with `Arena::scope` at any depth.
 #[inline(never)]
 pub fn bump_scope_nested_scopes(bump: &mut bump_scope::Bump) {
     bump.scoped(|outer| {

@@ -32,7 +32,8 @@ impl Arena {
         !self.config.debug_blocks
             && !self.in_slow_path.get()
             && ptr.as_ptr().addr() >= self.chunk_start.get().addr()
-            && ptr.as_ptr().addr() >= self.hand_back_floor.get()
+            && (ptr.as_ptr().addr() >= self.hand_back_floor.get()
+                || self.hand_back_floor_cycle.get() != self.reset_count)
             && ptr.as_ptr().wrapping_add(size) == self.ptr.get()
     }
 
@@ -91,7 +92,10 @@ impl Arena {
     /// that owns them (dropped or shrunk later in this frame) must not return them
     /// to be overwritten.
     pub(crate) fn keep_below(&self, end: usize) {
-        if end > self.hand_back_floor.get() {
+        if self.hand_back_floor_cycle.get() != self.reset_count {
+            self.hand_back_floor_cycle.set(self.reset_count);
+            self.hand_back_floor.set(end);
+        } else if end > self.hand_back_floor.get() {
             self.hand_back_floor.set(end);
         }
     }

@@ -158,9 +158,11 @@ pub struct Arena {
     /// must not re-enter the arena.
     in_slow_path: Unshared<Cell<bool>>,
     /// No block starting below this address is handed back (see `allocator.rs`):
-    /// data handed to the next frame (`Frame::keep`) lies below it. 0 when nothing
-    /// was kept since the last reset.
+    /// data handed to the next frame (`Frame::keep`) lies below it. It holds only
+    /// while `hand_back_floor_cycle` equals `reset_count`, so that a reset lifts it
+    /// without a store on the reset path.
     hand_back_floor: Unshared<Cell<usize>>,
+    hand_back_floor_cycle: Unshared<Cell<u64>>,
     slow: Unshared<UnsafeCell<SlowState>>,
     id: u64,
     name: Arc<str>,
@@ -309,6 +311,7 @@ impl Arena {
             chunk_count: Unshared::new(Cell::new(0)),
             in_slow_path: Unshared::new(Cell::new(false)),
             hand_back_floor: Unshared::new(Cell::new(0)),
+            hand_back_floor_cycle: Unshared::new(Cell::new(u64::MAX)),
             slow: Unshared::new(UnsafeCell::new(SlowState::default())),
             id: NEXT_ARENA_ID.fetch_add(1, Ordering::Relaxed),
             name: name.into(),

@@ -324,7 +324,6 @@ impl Arena {
     #[inline(always)]
     pub(super) fn count_reset(&mut self, used: usize) {
         self.raise_high_water(used);
-        self.hand_back_floor.set(0);
         self.reset_count += 1;
         self.allocation_count.set(0);
     }

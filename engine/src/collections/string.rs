@@ -105,8 +105,8 @@ impl<'a> ArenaString<'a> {
     /// [`format_in!`](crate::format_in).
     ///
     /// # Panics
-    /// If the arena cannot hold the text, or a `Display` implementation returns an
-    /// error of its own (as `format!` does).
+    /// If the arena cannot hold the text (with the arena's [`AllocError`]), or a
+    /// `Display` implementation returns an error of its own (as `format!` does).
     ///
     /// ```
     /// let arena = engine::Arena::new("a");
@@ -129,7 +129,18 @@ impl<'a> ArenaString<'a> {
         let bytes = ArenaVec::try_with_capacity_in(FORMAT_ROOM, arena)
             .unwrap_or_else(|_| ArenaVec::new_in(arena));
         let mut string = ArenaString { bytes };
-        fmt::Write::write_fmt(&mut string, args)
+        // `ArenaString`'s own `write_str` turns a full arena into `fmt::Error`, which
+        // would lose the arena's error; this one panics with it, so only an error
+        // from a `Display` implementation reaches the `expect`.
+        struct PanicOnFull<'s, 'a>(&'s mut ArenaString<'a>);
+        impl fmt::Write for PanicOnFull<'_, '_> {
+            #[track_caller]
+            fn write_str(&mut self, text: &str) -> fmt::Result {
+                self.0.push_str(text);
+                Ok(())
+            }
+        }
+        fmt::Write::write_fmt(&mut PanicOnFull(&mut string), args)
             .expect("a formatting trait implementation returned an error");
         string
     }
@@ -443,6 +454,20 @@ impl<'a> ArenaString<'a> {
     /// ```
     pub fn try_reserve(&mut self, additional: usize) -> Result<(), AllocError> {
         self.bytes.try_reserve(additional)
+    }
+
+    /// Hands unused capacity back to the arena if the string is its newest
+    /// allocation (see [`ArenaVec::shrink_to_fit`]).
+    ///
+    /// ```
+    /// let arena = engine::Arena::new("a");
+    /// let mut text = engine::ArenaString::with_capacity_in(64, &arena);
+    /// text.push_str("hud");
+    /// text.shrink_to_fit();
+    /// assert_eq!(arena.stats().used_bytes, 3);
+    /// ```
+    pub fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
     }
 
     /// Freezes the string into a `&mut str` that lives as long as the arena borrow;

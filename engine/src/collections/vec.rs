@@ -526,8 +526,33 @@ impl<'a, T> ArenaVec<'a, T> {
     where
         T: Clone,
     {
+        /// Sets the list's length to what was written, also when a `clone` panics:
+        /// keeping the count in a local (not the list) through the loop lets the
+        /// compiler turn the clones of a `Copy` type into one copy.
+        struct SetLenOnDrop<'l, 'a, T> {
+            list: &'l mut ApiVec<T, &'a Arena>,
+            len: usize,
+        }
+        impl<T> Drop for SetLenOnDrop<'_, '_, T> {
+            fn drop(&mut self) {
+                // SAFETY: the first `len` slots are initialized (the loop below
+                // counts each slot after writing it) and within the capacity.
+                unsafe { self.list.set_len(self.len) };
+            }
+        }
         self.reserve(items.len());
-        self.list.extend_from_slice(items);
+        let start = self.list.as_mut_ptr();
+        let mut written = SetLenOnDrop {
+            len: self.list.len(),
+            list: &mut self.list,
+        };
+        for item in items {
+            // SAFETY: room for `items.len()` more was reserved above, so slot `len`
+            // is allocated and unused. `clone` cannot reach the list (it is
+            // borrowed mutably here).
+            unsafe { start.add(written.len).write(item.clone()) };
+            written.len += 1;
+        }
     }
 
     /// Appends a copy of `items`, for which room was reserved: one `memcpy`, where
@@ -567,8 +592,28 @@ impl<'a, T> ArenaVec<'a, T> {
     where
         T: Clone,
     {
-        self.reserve(new_len.saturating_sub(self.len()));
-        self.list.resize(new_len, value);
+        let len = self.len();
+        if new_len <= len {
+            self.list.truncate(new_len);
+            return;
+        }
+        self.reserve(new_len - len);
+        let base = self.list.as_mut_ptr();
+        let mut filled = FilledLength {
+            len,
+            list: &mut self.list,
+        };
+        // Clones, counted in a local so that a `Copy` type becomes one fill; the
+        // last slot takes `value` itself.
+        while filled.len + 1 < new_len {
+            // SAFETY: room for `new_len` elements was reserved, and slots from
+            // `filled.len` on hold no element.
+            unsafe { base.add(filled.len).write(value.clone()) };
+            filled.len += 1;
+        }
+        // SAFETY: as above, for the last slot, `new_len - 1`.
+        unsafe { base.add(filled.len).write(value) };
+        filled.len += 1;
     }
 
     /// The elements as a slice.
@@ -710,13 +755,56 @@ impl<T> DerefMut for ArenaVec<'_, T> {
 }
 
 impl<T> Extend<T> for ArenaVec<'_, T> {
+    // Items go straight into the room reserved for them, the length counted in a
+    // local: a `push` per item would reload and store the length, compare with the
+    // capacity, and keep the item alive across its growth call (on the stack), which
+    // made an `extend` of 100,000 instances 1.7x slower than `std`'s.
     #[track_caller]
     fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
-        let iter = iter.into_iter();
+        let mut iter = iter.into_iter();
         self.reserve(iter.size_hint().0);
-        for item in iter {
+        loop {
+            let room = self.list.capacity() - self.list.len();
+            let base = self.list.as_mut_ptr();
+            let mut filled = FilledLength {
+                len: self.list.len(),
+                list: &mut self.list,
+            };
+            for _ in 0..room {
+                let Some(item) = iter.next() else {
+                    return;
+                };
+                // SAFETY: `filled.len < capacity` (at most `room` items are written
+                // after the length the round started at), so the slot is allocated
+                // and holds no element.
+                unsafe { base.add(filled.len).write(item) };
+                filled.len += 1;
+            }
+            drop(filled);
+            // The room is full: grow only if another item comes, so that an
+            // `extend` that fills reserved room exactly never grows.
+            let Some(item) = iter.next() else {
+                return;
+            };
+            self.reserve(iter.size_hint().0.saturating_add(1));
             self.push(item);
         }
+    }
+}
+
+/// The length of a list being filled past its recorded length, written back when
+/// the round ends, also by a panic in the iterator (so what was written is dropped
+/// with the list).
+struct FilledLength<'v, 'a, T> {
+    list: &'v mut ApiVec<T, &'a Arena>,
+    len: usize,
+}
+
+impl<T> Drop for FilledLength<'_, '_, T> {
+    fn drop(&mut self) {
+        // SAFETY: `extend` initialized every slot below `len` and kept `len` within
+        // the capacity.
+        unsafe { self.list.set_len(self.len) };
     }
 }
 
