@@ -675,7 +675,16 @@ impl<'a, T> ArenaVec<'a, T> {
             );
         };
         let mut list = self.list;
-        list.shrink_to_fit();
+        let size = mem::size_of::<T>();
+        if let Some(buffer) = NonNull::new(list.as_mut_ptr())
+            && list.capacity() > list.len()
+            && size > 0
+        {
+            // The spare room goes straight back to the arena: the list is given up
+            // here, so its recorded capacity no longer matters.
+            list.allocator()
+                .release_tail(buffer.cast(), list.capacity() * size, list.len() * size);
+        }
         list.leak()
     }
 
