@@ -56,8 +56,8 @@ const SEGMENT_SLOTS: usize = 64;
 ///
 /// # What it costs
 /// `acquire` is lock-free: an atomic load and a compare-and-swap on a bitmask
-/// (64 arenas to a word), plus a few stores; dropping the guard is two atomic
-/// stores. Making a new arena takes the system allocator's time, once; and if more
+/// (64 arenas to a word), plus a few stores; dropping the guard is an atomic
+/// store and an atomic AND. Making a new arena takes the system allocator's time, once; and if more
 /// than 64 arenas are lent at once, the threads that reach the next group of 64
 /// first make it while the others wait for it.
 ///
