@@ -127,6 +127,40 @@ fn reference_image() {
     }
 }
 
+/// Frame building on one thread and split over three draws the same frames: the
+/// same counts every frame, and the same last picture, byte for byte.
+fn threads_build_the_same_frames() {
+    let run = |threads: usize| {
+        let screenshot = tmp(&format!("threads-{threads}.png"));
+        let options = Options {
+            threads,
+            screenshot: Some(screenshot.clone()),
+            overlay: false,
+            ..headless(120, (256, 256), 20_000)
+        };
+        let mut counts = Vec::new();
+        demo::headless::run(&options, |_, report| {
+            counts.push((report.visible_count, report.draw_count));
+            assert_eq!(report.workers.threads, threads);
+            if threads > 1 && report.visible_count > 0 {
+                assert!(report.workers.used_bytes > 0, "the workers culled");
+            }
+        })
+        .expect("headless run");
+        (counts, image::open(&screenshot).unwrap().to_rgba8())
+    };
+    let (one_counts, one_picture) = run(1);
+    let (three_counts, three_picture) = run(3);
+    assert_eq!(one_counts.len(), 120);
+    assert!(one_counts.iter().any(|&(visible, _)| visible > 0));
+    assert_eq!(one_counts, three_counts, "(visible, draws) per frame");
+    assert!(
+        one_picture.as_raw() == three_picture.as_raw(),
+        "the last frame's pictures differ"
+    );
+    println!("  120 frames: the same counts and the same last picture at 1 and 3 threads");
+}
+
 const WARM_UP_FRAMES: u64 = 60;
 const MEASURED_FRAMES: u64 = 600;
 
@@ -315,10 +349,14 @@ fn corrupt_level_keeps_the_current_one() {
 }
 
 fn main() {
-    let checks: [(&str, fn()); 4] = [
+    let checks: [(&str, fn()); 5] = [
         (
             "headless render matches the README's screenshot",
             reference_image,
+        ),
+        (
+            "frames built on 1 and on 3 threads are the same",
+            threads_build_the_same_frames,
         ),
         (
             "zero heap allocations in frame building over 600 frames",

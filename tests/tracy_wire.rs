@@ -366,12 +366,14 @@ fn the_header_layout_is_the_one_the_client_sends() {
 }
 
 /// The arenas `game_loop` records, and the two it forgets when the run ends.
-const GAME_LOOP_ARENAS: [&str; 6] = [
+const GAME_LOOP_ARENAS: [&str; 8] = [
     "assets",
     "frame.a",
     "frame.b",
-    "frame.worker0",
-    "frame.worker1",
+    "frame.worker0.a",
+    "frame.worker0.b",
+    "frame.worker1.a",
+    "frame.worker1.b",
     "level",
 ];
 const GAME_LOOP_FORGOTTEN: [&str; 2] = ["level", "assets"];
@@ -389,7 +391,9 @@ fn game_loop_reports_to_tracy_what_its_arenas_hold() {
     let kinds: Vec<&str> = report.values().map(|rows| rows[0].kind.as_str()).collect();
     assert_eq!(
         kinds,
-        ["asset", "frame", "frame", "worker", "worker", "level"]
+        [
+            "asset", "frame", "frame", "worker", "worker", "worker", "worker", "level"
+        ]
     );
     assert!(
         report.values().flatten().any(|row| row.overflow_bytes > 0),

@@ -1,14 +1,18 @@
 //! Frame building for 100,000 objects (cull, sort keys, instance data, draw
-//! commands, per-draw uniforms, overlay geometry), with the same code and three
+//! commands, per-draw uniforms, overlay geometry), with the same code and several
 //! places for the lists, in one run:
 //!
 //! - `frame_arenas`: `ArenaVec`s in `engine::FrameArenas` with the demo's default
-//!   budget, as the demo does every frame: two buffers used in turn, each list
-//!   pushed into as it comes (reserved only where its size is known) and frozen
-//!   into a slice at the end;
-//! - `one_arena`: the same `ArenaVec`s in one `engine::Arena` reset every frame:
-//!   what the double buffering costs (two buffers touch twice the memory, so less
-//!   of it stays in the caches);
+//!   budget, as the demo does every frame with `--threads 1`: two buffers used in
+//!   turn, each list pushed into as it comes (reserved only where its size is known)
+//!   and frozen into a slice at the end;
+//! - `one_arena`: the same `ArenaVec`s in one `engine::Arena` reset every frame, to
+//!   tell apart what the double buffering costs (two buffers touch twice the
+//!   memory);
+//! - `frame_arenas_2_threads`: the demo with `--threads 2`: culling and the key and
+//!   instance lists split into chunks over the calling thread and one more (a rayon
+//!   pool the calling thread joins), the chunks' lists in worker arenas of the
+//!   frame's pool, joined in the frame (`demo::scene::parallel`);
 //! - `fresh_vecs`: new `std` `Vec`s every frame, dropped at its end;
 //! - `reused_vecs`: `std` `Vec`s kept across frames and `clear()`ed.
 //!
@@ -28,7 +32,9 @@ use demo::options::Options;
 use demo::overlay::{self, Bar, OverlayLine};
 use demo::scene::build::{BuildInput, DrawLists, build_draws};
 use demo::scene::level::Level;
-use engine::{FrameArenas, FrameConfig};
+use demo::scene::parallel::{self, Split, build_draws_in_parallel};
+use demo::threads::FrameThreads;
+use engine::{ArenaVec, FrameArenas, FrameConfig};
 use std::hint::black_box;
 
 const OBJECTS: usize = 100_000;
@@ -101,6 +107,31 @@ fn frame_building(c: &mut Criterion) {
                 let mut lists = DrawLists::new_in(&InArena(&arena));
                 build(&mut lists, &input, &lines);
                 black_box(lists.into_slices());
+            });
+        });
+
+        // As `DemoState` makes them with `--threads 2`.
+        let threads = FrameThreads::new(2).expect("rayon starts");
+        assert!(
+            threads.joins_the_pool(),
+            "the bench thread builds frames with the pool"
+        );
+        let mut frames = FrameArenas::new(FrameConfig {
+            name: "frame",
+            budget_bytes: Options::default().frame_budget,
+            worker_count: threads.count(),
+            worker_budget_bytes: parallel::worker_budget_bytes(OBJECTS),
+            ..FrameConfig::default()
+        });
+        let pool = threads.pool().expect("two threads");
+        group.bench_function(BenchmarkId::new("frame_arenas_2_threads", view), |b| {
+            b.iter(|| {
+                let frame = frames.begin_frame();
+                let mut lists = build_draws_in_parallel(&frame, pool, &input, Split::DEMO);
+                let mut overlay = ArenaVec::new_in(frame.arena());
+                overlay::build(&mut overlay, &lines, 1.0);
+                lists.overlay = overlay.into_slice();
+                black_box(lists);
             });
         });
 

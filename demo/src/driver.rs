@@ -293,6 +293,7 @@ impl FrameDriver {
             wgpu_heap: (heap_at_end - heap_at_start) - work.demo_heap,
             heap_live_bytes: heap_at_end.live_bytes(),
             frame: work.frame,
+            workers: work.workers,
             level: work.level,
             assets: work.assets,
             ring: work.ring,

@@ -38,6 +38,8 @@ pub enum DemoError {
     },
     /// The window system failed.
     Window(String),
+    /// The frame-building threads did not start.
+    Threads(rayon::ThreadPoolBuildError),
 }
 
 impl fmt::Display for DemoError {
@@ -54,6 +56,7 @@ impl fmt::Display for DemoError {
             DemoError::Image { path, source } => write!(f, "{}: {source}", path.display()),
             DemoError::Chart { path, reason } => write!(f, "{}: {reason}", path.display()),
             DemoError::Window(message) => write!(f, "window system: {message}"),
+            DemoError::Threads(error) => write!(f, "frame-building threads: {error}"),
         }
     }
 }
@@ -65,6 +68,7 @@ impl std::error::Error for DemoError {
             DemoError::Level(error) => Some(error),
             DemoError::Io { source, .. } => Some(source),
             DemoError::Image { source, .. } => Some(source),
+            DemoError::Threads(error) => Some(error),
             DemoError::NoLevels(_) | DemoError::Chart { .. } | DemoError::Window(_) => None,
         }
     }

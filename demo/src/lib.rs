@@ -32,5 +32,6 @@ pub mod renderer;
 pub mod scene;
 pub mod state;
 pub mod stats;
+pub mod threads;
 
 pub use error::DemoError;

@@ -20,6 +20,8 @@ OPTIONS:
     --level N              Start in level N (1-based) [default: 1]
     --assets DIR           Asset directory holding levels/ [default: the demo's assets/]
     --frame-budget BYTES   Frame arena budget per frame [default: 8388608]
+    --threads N            Threads that build each frame, the render thread included;
+                           1 builds it on the render thread alone [default: the cores]
     --switch-every N       Switch to the next level every N frames (for tests)
     --resize-every N       Windowed: resize the window every N frames, minimizing included (for tests)
     --autopilot            Let the camera drift by itself (the headless default)
@@ -73,6 +75,9 @@ pub struct Options {
     pub overlay: bool,
     /// Wait for vertical sync.
     pub vsync: bool,
+    /// Threads that build each frame (the render thread and `threads - 1` more);
+    /// 1: the render thread alone, with no worker arenas.
+    pub threads: usize,
 }
 
 impl Default for Options {
@@ -93,6 +98,7 @@ impl Default for Options {
             autopilot: None,
             overlay: true,
             vsync: true,
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
         }
     }
 }
@@ -168,6 +174,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "--level" => options.level = positive(&arg, args.next())? as usize - 1,
             "--assets" => options.assets = args.next().ok_or("--assets needs a directory")?.into(),
             "--frame-budget" => options.frame_budget = positive(&arg, args.next())? as usize,
+            "--threads" => options.threads = positive(&arg, args.next())? as usize,
             "--switch-every" => options.switch_every = Some(positive(&arg, args.next())?),
             "--resize-every" => options.resize_every = Some(positive(&arg, args.next())?),
             "--autopilot" => options.autopilot = Some(true),

@@ -14,11 +14,13 @@ use crate::renderer::gpu::GpuContext;
 use crate::renderer::{FrameDrawData, Renderer};
 use crate::scene::build::{BuildInput, DrawLists, build_draws};
 use crate::scene::level::{Level, LevelError};
+use crate::scene::parallel::{self, Split, build_draws_in_parallel};
 use crate::scene::{CameraInput, Scene};
-use crate::stats::FrameReport;
+use crate::stats::{FrameReport, WorkerSummary};
+use crate::threads::FrameThreads;
 use engine::{
-    Arena, ArenaKind, ArenaStats, ArenaString, FrameArenas, FrameConfig, FrameStats, Telemetry,
-    format_in,
+    Arena, ArenaKind, ArenaStats, ArenaString, ArenaVec, FrameArenaRole, FrameArenas, FrameConfig,
+    FrameStats, Telemetry, format_in,
 };
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -57,6 +59,7 @@ pub struct DemoState {
     gpu: GpuContext,
     renderer: Renderer,
     frames: FrameArenas,
+    threads: FrameThreads,
     scene: Scene,
     level_dirs: Vec<PathBuf>,
     object_count: usize,
@@ -85,6 +88,8 @@ pub struct FrameWork {
     pub overlay_rects: usize,
     /// The frame arenas after the frame.
     pub frame: FrameStats,
+    /// The frame arenas' workers after the frame.
+    pub workers: WorkerSummary,
     /// The level arena.
     pub level: ArenaStats,
     /// The level's asset arena.
@@ -102,10 +107,13 @@ pub struct UnloadedLevel {
 }
 
 impl DemoState {
-    /// Loads the starting level and builds a renderer for targets of `format`.
+    /// Loads the starting level and builds a renderer for targets of `format`, and
+    /// with `options.threads` above 1 a pool of frame-building threads that the
+    /// calling thread joins (so frames must run on the thread that calls this for
+    /// their building to stay off the heap: see [`FrameThreads`]).
     ///
     /// # Errors
-    /// No levels, or the starting level does not load.
+    /// No levels, the starting level does not load, or the threads do not start.
     pub fn new(
         gpu: GpuContext,
         format: wgpu::TextureFormat,
@@ -126,9 +134,17 @@ impl DemoState {
         );
         let level_index = options.level.min(level_dirs.len() - 1);
         let level = load_level(&renderer, &level_dirs[level_index], object_count)?;
+        let threads = FrameThreads::new(options.threads).map_err(DemoError::Threads)?;
+        // A worker for each thread: each holds one arena at a time.
         let frames = FrameArenas::new(FrameConfig {
             name: "frame",
             budget_bytes: options.frame_budget,
+            worker_count: if threads.count() > 1 {
+                threads.count()
+            } else {
+                0
+            },
+            worker_budget_bytes: parallel::worker_budget_bytes(object_count),
             ..FrameConfig::default()
         });
         let autopilot = options.autopilot.unwrap_or(options.headless);
@@ -136,6 +152,7 @@ impl DemoState {
             gpu,
             renderer,
             frames,
+            threads,
             scene: Scene::new(level, level_index, autopilot),
             level_dirs,
             object_count,
@@ -247,36 +264,38 @@ impl DemoState {
         }
         let frame = self.frames.begin_frame();
         let arena = frame.arena();
-        let mut lists = DrawLists::new_in(&InArena(arena));
         let level = &self.scene.level;
         let half_extent = self.scene.camera.half_extent(width / height);
         let center = self.scene.camera.center;
         let status = show_status
             .and(shown)
             .map(|report| status_line(arena, level, report));
-        {
+        let lists = {
             let _build = tracing::info_span!("build_draws").entered();
-            build_draws(
-                &mut lists,
-                &BuildInput {
-                    objects: level.objects(),
-                    kinds: level.kinds(),
-                    bucket_count: level.bucket_count(),
-                    materials: level.materials(),
-                    view_min: center - half_extent,
-                    view_max: center + half_extent,
-                },
-            );
+            let input = BuildInput {
+                objects: level.objects(),
+                kinds: level.kinds(),
+                bucket_count: level.bucket_count(),
+                materials: level.materials(),
+                view_min: center - half_extent,
+                view_max: center + half_extent,
+            };
+            let mut lists = match self.threads.pool() {
+                Some(threads) => build_draws_in_parallel(&frame, threads, &input, Split::DEMO),
+                None => {
+                    let mut lists = DrawLists::new_in(&InArena(arena));
+                    build_draws(&mut lists, &input);
+                    lists.into_slices()
+                }
+            };
             if self.overlay_enabled {
                 let lines = overlay_lines(arena, level, self.object_count, shown);
-                overlay::build(
-                    &mut lists.overlay,
-                    &lines,
-                    (height / 270.0).floor().max(1.0),
-                );
+                let mut overlay = ArenaVec::new_in(arena);
+                overlay::build(&mut overlay, &lines, (height / 270.0).floor().max(1.0));
+                lists.overlay = overlay.into_slice();
             }
-        }
-        let lists = lists.into_slices();
+            lists
+        };
         let background = level.record().background;
         let draw_data = FrameDrawData {
             uniforms: FrameUniforms {
@@ -318,9 +337,28 @@ impl DemoState {
             draw_count,
             overlay_rects,
             frame: self.frames.stats(),
+            workers: self.worker_summary(),
             level: self.scene.level.arena_stats(),
             assets: self.scene.level.asset_stats(),
             ring: self.renderer.ring_stats(),
+        }
+    }
+
+    /// The workers of the frame arenas, between frames.
+    fn worker_summary(&self) -> WorkerSummary {
+        let worker_count = self.frames.worker_count();
+        WorkerSummary {
+            threads: self.threads.count(),
+            worker_count,
+            used_bytes: self.frames.stats().worker_used_bytes,
+            budget_bytes: worker_count * self.frames.config().worker_budget_bytes,
+            high_water_bytes: self
+                .frames
+                .labeled_arenas()
+                .filter(|(role, _)| *role == FrameArenaRole::Worker)
+                .map(|(_, arena)| arena.stats().high_water_bytes)
+                .max()
+                .unwrap_or(0),
         }
     }
 
@@ -356,7 +394,7 @@ fn overlay_lines<'f>(
     level: &Level,
     object_count: usize,
     shown: Option<&FrameReport>,
-) -> [OverlayLine<'f>; 7] {
+) -> [OverlayLine<'f>; 8] {
     let line = |text: &'f str| OverlayLine {
         text,
         color: overlay::TEXT,
@@ -367,7 +405,7 @@ fn overlay_lines<'f>(
         ..line(text)
     };
     let Some(r) = shown else {
-        let mut lines = [line(""); 7];
+        let mut lines = [line(""); 8];
         lines[0] = title(format_in!(arena, "{} {object_count} OBJ", level.name()));
         lines[1] = line("WARMING UP");
         return lines;
@@ -417,6 +455,17 @@ fn overlay_lines<'f>(
             r.ring.budget_bytes,
             r.ring.high_water_bytes,
         ),
+        if r.workers.threads > 1 {
+            // This frame's worker arenas together, and the fullest one ever.
+            arena_line(
+                format_in!(arena, "{}X WRK", r.workers.worker_count),
+                r.workers.used_bytes,
+                Some(r.workers.budget_bytes),
+                r.workers.high_water_bytes,
+            )
+        } else {
+            line("1 THREAD, NO WORKER ARENAS")
+        },
         OverlayLine {
             color: if r.demo_heap.allocations == 0 {
                 overlay::GOOD

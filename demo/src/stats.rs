@@ -6,6 +6,21 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+/// The worker arenas of the frame arenas, as the overlay shows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkerSummary {
+    /// Threads that built the frame, the render thread included (1: no workers).
+    pub threads: usize,
+    /// Workers made (each two arenas, one per frame parity).
+    pub worker_count: usize,
+    /// Bytes the workers used this frame.
+    pub used_bytes: usize,
+    /// The budget of this frame's worker arenas together.
+    pub budget_bytes: usize,
+    /// The most bytes any one worker arena ever held in a frame.
+    pub high_water_bytes: usize,
+}
+
 /// One frame's numbers: the overlay and title show the last one, `--stats`
 /// writes one CSV row each.
 #[derive(Debug, Clone)]
@@ -35,6 +50,8 @@ pub struct FrameReport {
     pub heap_live_bytes: u64,
     /// The frame arenas.
     pub frame: FrameStats,
+    /// The frame arenas' workers.
+    pub workers: WorkerSummary,
     /// The level arena.
     pub level: ArenaStats,
     /// The level's asset arena.
@@ -56,7 +73,8 @@ pub const CSV_HEADER: &str = "frame,level,cpu_ms,build_ms,objects,visible,draws,
 demo_allocs,demo_alloc_bytes,wgpu_allocs,wgpu_alloc_bytes,heap_live_bytes,\
 frame_used_bytes,frame_budget_bytes,frame_high_water_bytes,frame_committed_bytes,frame_allocations,\
 level_used_bytes,level_committed_bytes,assets_used_bytes,assets_committed_bytes,\
-ring_used_bytes,ring_committed_bytes,ring_high_water_bytes,ring_budget_bytes,ring_allocations";
+ring_used_bytes,ring_committed_bytes,ring_high_water_bytes,ring_budget_bytes,ring_allocations,\
+threads,worker_used_bytes,worker_high_water_bytes";
 
 /// Writes one row per frame (buffered; one `write` call per few frames).
 #[derive(Debug)]
@@ -82,7 +100,7 @@ impl StatsCsv {
     pub fn write(&mut self, r: &FrameReport) -> io::Result<()> {
         writeln!(
             self.out,
-            "{},{},{:.3},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{:.3},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.frame_index,
             r.level_index,
             r.cpu_ms,
@@ -110,6 +128,9 @@ impl StatsCsv {
             r.ring.high_water_bytes,
             r.ring.budget_bytes.unwrap_or(0),
             r.ring.allocation_count,
+            r.workers.threads,
+            r.workers.used_bytes,
+            r.workers.high_water_bytes,
         )
     }
 

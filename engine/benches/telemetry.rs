@@ -1,8 +1,9 @@
 //! What per-frame memory telemetry adds to a frame: a typical frame's allocation
 //! work (10 000 allocations from the frame arenas), the same frame recorded by an
-//! enabled `Telemetry` (two frame buffers, two workers, a level and an asset arena),
-//! and the recording alone. Built without the `tracy` feature this measures the
-//! engine's own reporting; with it (and no profiler connected), Tracy's checks too.
+//! enabled `Telemetry` (two frame buffers, two workers of two arenas each, a level
+//! and an asset arena), and the recording alone. Built without the `tracy` feature
+//! this measures the engine's own reporting; with it (and no profiler connected),
+//! Tracy's checks too.
 //!
 //! ```text
 //! cargo bench -p engine --bench telemetry
@@ -49,7 +50,7 @@ impl World {
     /// One frame's allocation work: 10 000 allocations of mixed sizes, mostly from
     /// the frame buffer and some from the workers.
     fn frame_work(&mut self) {
-        let (frame, workers) = self.frames.begin_frame_with_workers();
+        let frame = self.frames.begin_frame();
         for index in 0..ALLOCATIONS_PER_FRAME - 200 {
             match index % 4 {
                 0 => {
@@ -66,6 +67,7 @@ impl World {
                 }
             }
         }
+        let workers = [frame.workers().acquire(), frame.workers().acquire()];
         for (job, worker) in workers.iter().enumerate() {
             for index in 0..100 {
                 black_box(worker.alloc_slice_fill_copy(8, (job + index) as u32));

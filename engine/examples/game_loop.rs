@@ -11,9 +11,9 @@
 //! profiler: each arena is a memory pool and a plot, each frame a frame mark, and the
 //! frame's phases are `tracing` spans (zones `frame`, `update`, `build_draws`,
 //! `telemetry`, and `load_level` with the level as its text). The pools are `frame.a`,
-//! `frame.b`, `frame.worker0`, `frame.worker1`, `level` and `assets`; when the run ends
-//! the level and asset arenas are dropped and forgotten, so their pools empty and
-//! their plots go to 0. `--wait-for-profiler SECONDS` waits for it
+//! `frame.b`, `frame.worker0.a`, `.b`, `frame.worker1.a`, `.b`, `level` and `assets`;
+//! when the run ends the level and asset arenas are dropped and forgotten, so their
+//! pools empty and their plots go to 0. `--wait-for-profiler SECONDS` waits for it
 //! before the first frame; `--frame-budget BYTES` sets the frame arenas' budget (a
 //! small one shows the overflow reports).
 //!

@@ -45,7 +45,8 @@ pub use asset::{
 };
 pub use collections::{ArenaString, ArenaVec, CollectIn, FromIteratorIn};
 pub use frame::{
-    Frame, FrameArenaRole, FrameArenas, FrameConfig, FrameSlice, FrameStats, Overflow,
+    ConcatError, Frame, FrameArenaRole, FrameArenas, FrameConfig, FrameReadError, FrameSlice,
+    FrameStats, Overflow, WorkerArena, WorkerPool,
 };
 pub use level::{GrowthReport, GrowthSite, LevelArena, UnloadReport};
 pub use telemetry::{ArenaKind, ArenaReport, MemoryReport, Telemetry};

@@ -93,9 +93,9 @@ fn in_every_arena(
     frames.begin_frame();
     {
         // Frame 2 reuses frame 0's buffer, reset: the state a game runs in.
-        let (frame, workers) = frames.begin_frame_with_workers();
+        let frame = frames.begin_frame();
         run(Home::FrameArena, frame.arena())?;
-        run(Home::Worker, &workers[0])?;
+        run(Home::Worker, &frame.workers().acquire())?;
     }
 
     let level = LevelArena::new("level");

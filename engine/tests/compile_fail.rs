@@ -25,6 +25,7 @@ fn freed_or_shared_arena_memory_does_not_compile() {
     cases.compile_fail("tests/compile_fail/not_sync.rs");
     cases.compile_fail("tests/compile_fail/asset_arena_is_read_only.rs");
     cases.compile_fail("tests/compile_fail/frame_*.rs");
+    cases.compile_fail("tests/compile_fail/worker_*.rs");
     cases.compile_fail("tests/compile_fail/arena_vec_*.rs");
     cases.compile_fail("tests/compile_fail/arena_string_*.rs");
     cases.compile_fail("tests/compile_fail/format_in_*.rs");

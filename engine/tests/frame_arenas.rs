@@ -103,19 +103,22 @@ fn stats_count_this_frames_bytes_and_allocations() {
         worker_budget_bytes: 4096,
         ..FrameConfig::default()
     });
-    let (frame, workers) = frames.begin_frame_with_workers();
+    let frame = frames.begin_frame();
     frame.alloc_slice_fill_copy(100, 0u32);
     frame.alloc(0u64);
-    workers[0].alloc_slice_fill_copy(10, 0u8);
-    workers[1].alloc_slice_fill_copy(20, 0u8);
-    workers[1].alloc(1u8);
+    let (first, second) = (frame.workers().acquire(), frame.workers().acquire());
+    first.alloc_slice_fill_copy(10, 0u8);
+    second.alloc_slice_fill_copy(20, 0u8);
+    second.alloc(1u8);
+    drop((first, second));
     let stats = frames.stats();
     assert_eq!(stats.frame_index, 0);
     assert_eq!(stats.used_bytes, 408);
     assert_eq!(stats.allocation_count, 5);
     assert_eq!(stats.worker_used_bytes, 31);
     assert_eq!(stats.high_water_bytes, 408);
-    assert_eq!(stats.committed_bytes, 2 * 64 * 1024 + 2 * 4096);
+    // Two buffers, and two workers of two arenas each.
+    assert_eq!(stats.committed_bytes, 2 * 64 * 1024 + 2 * 2 * 4096);
     assert_eq!((stats.budget_bytes, stats.overflow_bytes), (64 * 1024, 0));
     assert!(frames.last_frame_stats().is_none());
 
@@ -230,10 +233,11 @@ fn keep_refuses_memory_that_is_not_this_frames() {
         let frame = frames.begin_frame();
         frame.keep(frame.alloc_slice_copy(&[3u32, 4])).unwrap()
     };
-    let (frame, workers) = frames.begin_frame_with_workers();
+    let frame = frames.begin_frame();
+    let worker = frame.workers().acquire();
     let on_stack = [1u32, 2, 3];
     let on_heap: Box<[u32]> = Box::new([1, 2, 3]);
-    let in_worker = workers[0].alloc_slice_copy(&[1u32, 2, 3]);
+    let in_worker = worker.alloc_slice_copy(&[1u32, 2, 3]);
     let plain = Arena::new("plain");
     let in_plain_arena = plain.alloc_slice_copy(&[1u32, 2, 3]);
     let from_previous_frame = frame.previous(kept).unwrap();
@@ -387,8 +391,10 @@ fn worker_overflow_is_recorded_too() {
         worker_budget_bytes: 1024,
         ..FrameConfig::default()
     });
-    let (_frame, workers) = frames.begin_frame_with_workers();
-    workers[0].alloc_slice_fill_copy(1500, 0u8);
+    let frame = frames.begin_frame();
+    let worker = frame.workers().acquire();
+    worker.alloc_slice_fill_copy(1500, 0u8);
+    drop((worker, frame));
     assert_eq!(frames.stats().overflow_bytes, 476);
     frames.begin_frame();
     assert_eq!(

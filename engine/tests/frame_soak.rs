@@ -59,7 +59,8 @@ fn committed_memory_stays_flat_over_10k_frames() {
         } else {
             1 + rng.below(MAX_OBJECTS)
         };
-        let (frame, workers) = frames.begin_frame_with_workers();
+        let frame = frames.begin_frame();
+        let (culler, lighter) = (frame.workers().acquire(), frame.workers().acquire());
         if let Some((handle, seed)) = kept {
             let previous = frame.previous(handle).expect("last frame's data");
             assert_eq!(previous[0], seed, "frame {tick}");
@@ -97,13 +98,13 @@ fn committed_memory_stays_flat_over_10k_frames() {
         } else {
             "odd frame"
         });
-        let culled = workers[0].alloc_slice_fill_with(objects / 8, |i| i as u16);
-        let lights = workers[1].alloc_slice_fill_copy(1 + objects % 64, [0.5f32; 8]);
+        let culled = culler.alloc_slice_fill_with(objects / 8, |i| i as u16);
+        let lights = lighter.alloc_slice_fill_copy(1 + objects % 64, [0.5f32; 8]);
         assert_eq!(keys.len(), objects);
         assert_eq!((transforms.len(), culled.len()), (objects / 4, objects / 8));
         assert!(!name.is_empty() && !lights.is_empty());
         kept = Some((frame.keep(ids).unwrap(), seed));
-        drop(keys);
+        drop((keys, culler, lighter));
 
         let used = frames.stats().used_bytes;
         largest_frame = largest_frame.max(used);

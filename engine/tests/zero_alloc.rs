@@ -1,12 +1,16 @@
 //! Once warm, a steady frame makes no call to the system allocator, nested scratch
-//! included.
+//! and worker arenas used from rayon's threads included.
 //!
 //! A counting `#[global_allocator]` sees every allocation of the process, on every
 //! thread. This binary runs without the test harness (`harness = false` in
 //! Cargo.toml), so no harness thread allocates while frames are measured: the
-//! counts are the frame code's alone.
+//! counts are the frame code's alone. Rayon's pool threads run beside it: they are
+//! made before the count starts, and the frame's parallel work goes through rayon
+//! without allocating (jobs on the stack, split over a fixed array), so what they
+//! add once warm is counted too and must be zero.
 
 use engine::{ArenaString, ArenaVec, FrameArenas, FrameConfig, FrameSlice, format_in};
+use rayon::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -88,12 +92,26 @@ fn position(tick: u64, object: usize) -> [f32; 2] {
 
 /// One realistic frame; returns the handle to this frame's positions and a value
 /// computed from everything (so nothing is optimized away).
-fn run_frame(
-    frames: &mut FrameArenas,
-    tick: u64,
-    last_positions: Option<FrameSlice<[f32; 2]>>,
-) -> (Option<FrameSlice<[f32; 2]>>, u64) {
-    let (frame, workers) = frames.begin_frame_with_workers();
+/// What a frame hands the next: its positions, and the workers' culled lists.
+#[derive(Clone, Copy)]
+struct Kept {
+    positions: FrameSlice<[f32; 2]>,
+    culled: [FrameSlice<u32>; CHUNKS],
+}
+
+/// Parallel jobs per frame, each on a worker arena from the pool.
+const CHUNKS: usize = 4;
+
+/// What job `chunk` of frame `tick` culls: the objects it keeps, in order.
+fn culled(tick: u64, chunk: usize) -> impl Iterator<Item = u32> {
+    let per_chunk = OBJECTS / CHUNKS;
+    (chunk * per_chunk..(chunk + 1) * per_chunk)
+        .filter(move |object| !(*object as u64 + tick).is_multiple_of(3))
+        .map(|object| object as u32)
+}
+
+fn run_frame(frames: &mut FrameArenas, tick: u64, last: Option<Kept>) -> (Option<Kept>, u64) {
+    let frame = frames.begin_frame();
     assert_eq!(frame.index(), tick);
     // Frame sizes vary from frame to frame, within bounds.
     let visible_count = 1500 + (tick % 7) as usize * 100;
@@ -105,7 +123,7 @@ fn run_frame(
     camera.view[3][3] = tick as f32;
     let positions = frame.alloc_slice_fill_with(OBJECTS, |object| position(tick, object));
     // Last frame's positions, through the handoff.
-    let moved = match last_positions.and_then(|kept| frame.previous(kept)) {
+    let moved = match last.and_then(|kept| frame.previous(kept.positions)) {
         Some(previous) => {
             assert_eq!(previous.len(), OBJECTS);
             assert_eq!(previous[17], position(tick - 1, 17), "handoff corrupted");
@@ -176,12 +194,48 @@ fn run_frame(
             .map(|key| *key as u32)
             .filter(|object| object % 3 == 0),
     );
-    // Worker arenas, used here on the main thread and read back by the frame.
-    let culled = workers[0].alloc_slice_fill_with(256, |i| i as u32 * 2);
-    let lights = workers[1].alloc_slice_fill_copy(32, [tick as f32; 4]);
-    let merged = frame.alloc_slice_copy(culled);
+    // Worker arenas from rayon's threads: each job culls a chunk into a growing list
+    // in its arena, reads what its chunk kept last frame, and keeps its list; the
+    // frame joins the lists.
+    let pool = frame.workers();
+    let previous_culled = last.map(|kept| kept.culled.map(|part| frame.previous(part)));
+    let mut parts: [Option<FrameSlice<u32>>; CHUNKS] = [None; CHUNKS];
+    parts
+        .par_iter_mut()
+        .enumerate()
+        .with_max_len(1)
+        .for_each_init(
+            || pool.acquire(),
+            |worker, (chunk, part)| {
+                let mut list = ArenaVec::new_in(&**worker);
+                list.extend(culled(tick, chunk));
+                let lights = worker.alloc_slice_fill_copy(32, [tick as f32; 4]);
+                assert_eq!(lights[31][0], tick as f32);
+                *part = worker.keep(&list);
+            },
+        );
+    let parts = parts.map(|part| part.expect("the job kept its list"));
+    let merged = frame.concat(&parts);
+    assert!(
+        merged
+            .iter()
+            .copied()
+            .eq((0..CHUNKS).flat_map(|chunk| culled(tick, chunk)))
+    );
+    if let Some(previous) = previous_culled {
+        for (chunk, part) in previous.into_iter().enumerate() {
+            let part = part.expect("last frame's worker data");
+            assert!(
+                part.iter().copied().eq(culled(tick - 1, chunk)),
+                "handoff corrupted"
+            );
+        }
+    }
 
-    let kept = frame.keep(positions);
+    let kept = frame.keep(positions).map(|positions| Kept {
+        positions,
+        culled: parts,
+    });
     assert!(kept.is_some());
     let checksum = camera.view[3][3] as u64
         + keys[0]
@@ -192,7 +246,6 @@ fn run_frame(
         + overlay.len() as u64
         + near.len() as u64
         + merged[255] as u64
-        + lights[31][0] as u64
         + busiest_mesh
         + batches[batches.len() - 1] as u64;
     drop((keys, by_mesh, text));
@@ -227,52 +280,80 @@ fn main() {
         "counter broken"
     );
 
-    // A budget well below what a frame needs: warm-up has to grow the buffers.
+    // Each rayon thread holds at most one worker arena at a time (a job's arena is
+    // given back before the thread takes the next job), so the pool never needs more
+    // workers than there are threads.
+    const THREADS: usize = 3;
+    let threads = rayon::ThreadPoolBuilder::new()
+        .num_threads(THREADS)
+        .build()
+        .expect("rayon's threads start");
+    // A budget well below what a frame needs: warm-up has to grow the buffers. The
+    // workers start big enough for all of a frame's jobs (about 5 KiB each): which
+    // of them rayon's scheduling uses, and for how many jobs, is not the same in
+    // every frame, so one could first need to grow after warm-up.
     let mut frames = FrameArenas::new(FrameConfig {
         name: "zero-alloc",
         budget_bytes: 16 * 1024,
-        worker_count: 2,
-        worker_budget_bytes: 512,
+        worker_count: THREADS,
+        worker_budget_bytes: 32 * 1024,
         scratch_capacity_bytes: 64,
     });
     const WARM_UP: u64 = 64;
     const MEASURED: u64 = 2_000;
 
+    // The whole run on rayon's threads, so that the frame's parallel work is pushed
+    // on a worker's own queue rather than injected from outside (which allocates).
+    threads.install(|| run(&mut frames, WARM_UP, MEASURED));
+    assert_eq!(frames.worker_count(), THREADS, "the pool did not grow");
+    println!("test zero_alloc ... ok");
+}
+
+/// Runs warm-up then measured frames, and checks that the measured ones made no
+/// call to the system allocator.
+fn run(frames: &mut FrameArenas, warm_up: u64, measured: u64) {
     let before_warm_up = counts();
     let mut kept = None;
     let mut checksum = 0u64;
-    for tick in 0..WARM_UP {
-        let (next, sum) = run_frame(&mut frames, tick, kept);
+    for tick in 0..warm_up {
+        let (next, sum) = run_frame(frames, tick, kept);
         kept = next;
         checksum = checksum.wrapping_add(sum);
     }
-    let warm_up = since(before_warm_up);
-    assert!(warm_up.0 > 0, "warm-up grew the frame buffers: {warm_up:?}");
+    let warm_up_counts = since(before_warm_up);
+    assert!(
+        warm_up_counts.0 > 0,
+        "warm-up grew the frame buffers: {warm_up_counts:?}"
+    );
     let (overflow, overflow_count) = frames.last_overflow();
     assert!(overflow_count > 0, "the small budget was exceeded");
 
     let before_measured = counts();
-    for tick in WARM_UP..WARM_UP + MEASURED {
-        let (next, sum) = run_frame(&mut frames, tick, kept);
+    for tick in warm_up..warm_up + measured {
+        let (next, sum) = run_frame(frames, tick, kept);
         kept = next;
         checksum = checksum.wrapping_add(sum);
     }
-    let measured = since(before_measured);
+    let measured_counts = since(before_measured);
 
     let grow_counts: Vec<u64> = frames
         .arenas()
         .map(|arena| arena.stats().grow_count)
         .collect();
     println!(
-        "zero_alloc: warm-up of {WARM_UP} frames: {} allocs, {} reallocs, {} deallocs; \
-         {MEASURED} measured frames: {} allocs, {} reallocs, {} deallocs \
+        "zero_alloc: warm-up of {warm_up} frames: {} allocs, {} reallocs, {} deallocs; \
+         {measured} measured frames: {} allocs, {} reallocs, {} deallocs \
          (last overflow {overflow:?}, {overflow_count} in all; grow counts {grow_counts:?}; checksum {checksum})",
-        warm_up.0, warm_up.1, warm_up.2, measured.0, measured.1, measured.2,
+        warm_up_counts.0,
+        warm_up_counts.1,
+        warm_up_counts.2,
+        measured_counts.0,
+        measured_counts.1,
+        measured_counts.2,
     );
     assert_eq!(
-        measured,
+        measured_counts,
         (0, 0, 0),
         "steady frames called the system allocator (alloc, realloc, dealloc)"
     );
-    println!("test zero_alloc ... ok");
 }

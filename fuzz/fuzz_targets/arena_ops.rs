@@ -21,7 +21,7 @@ use arbitrary::Arbitrary;
 use engine::{
     AllocError, Arena, ArenaConfig, ArenaStats, AssetArena, AssetError, AssetId, AssetKind,
     AssetMark, FrameArenas, FrameConfig, FrameSlice, FrameStats, Growth, LevelArena, Mark,
-    Overflow, POISON_BYTE, PUSH_ALIGN, Scope, StackError,
+    Overflow, POISON_BYTE, PUSH_ALIGN, Scope, StackError, WorkerArena,
 };
 use libfuzzer_sys::fuzz_target;
 use std::alloc::Layout;
@@ -1019,8 +1019,8 @@ struct Written {
 
 impl Written {
     fn check(&self) {
-        // SAFETY: written this frame; the frame's memory lives until the
-        // `begin_frame` after next, and workers' until the next.
+        // SAFETY: written this frame; the frame's and the workers' memory lives
+        // until the `begin_frame` after next.
         let now = unsafe { std::slice::from_raw_parts(self.ptr, self.bytes.len()) };
         assert!(
             now == &self.bytes[..],
@@ -1057,7 +1057,13 @@ fn run_frames(config: FrameConfig, ops: &[FrameOp]) {
     let mut overflows = 0u64;
     let mut last_overflow: Option<Overflow> = None;
     for index in 0u64.. {
-        let (frame, workers) = frames.begin_frame_with_workers();
+        let frame = frames.begin_frame();
+        // Every worker arena, lent for the whole frame: the pool lends the ones it
+        // made up front, lowest first, and makes none.
+        let workers: Vec<WorkerArena<'_>> = (0..worker_count)
+            .map(|_| frame.workers().acquire())
+            .collect();
+        assert_eq!(frame.workers().worker_count(), worker_count);
         assert_eq!(frame.index(), index);
         assert_eq!(frame.offset(), 0, "a new frame starts empty");
         assert_eq!(frame.stats().allocation_count, 0);
@@ -1108,8 +1114,8 @@ fn run_frames(config: FrameConfig, ops: &[FrameOp]) {
                         continue;
                     }
                     let (slice, values) = &slices[usize::from(which) % slices.len()];
+                    // Keeping allocates nothing: it raises the hand-back floor.
                     let handle = frame.keep(slice).expect("a slice of this frame");
-                    count += u64::from(!slice.is_empty()); // the guard byte
                     assert_eq!((handle.frame_index(), handle.len()), (index, slice.len()));
                     kept.push(KeptHandle {
                         handle,
@@ -1188,8 +1194,8 @@ fn run_frames(config: FrameConfig, ops: &[FrameOp]) {
             memory.check();
         }
         let used = frame.offset();
-        let worker_used: Vec<usize> = workers.iter().map(Arena::offset).collect();
-        drop(slices);
+        let worker_used: Vec<usize> = workers.iter().map(|worker| worker.offset()).collect();
+        drop((slices, workers));
         // The frame's borrows end here: `frames` can be read.
         let stats = frames.stats();
         assert_eq!(stats.frame_index, index);

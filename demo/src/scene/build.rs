@@ -165,19 +165,33 @@ pub fn cull(
     let _span = tracing::trace_span!("cull").entered();
     bucket_ends.clear();
     bucket_ends.resize(input.bucket_count + 1, 0);
-    let (min, max) = (input.view_min, input.view_max);
     for (index, object) in input.objects.iter().enumerate() {
         let kind = &input.kinds[usize::from(object.kind)];
-        let radius = kind.radius * object.scale;
-        let p = object.position;
-        if p.x + radius >= min.x
-            && p.x - radius <= max.x
-            && p.y + radius >= min.y
-            && p.y - radius <= max.y
-        {
+        if touches_view(object, kind, input) {
             visible.push(index as u32);
             bucket_ends[kind.bucket as usize + 1] += 1;
         }
+    }
+}
+
+/// Whether `object` (of `kind`) is visible: its bounding circle touches the view.
+#[inline(always)]
+pub fn touches_view(object: &Object, kind: &ObjectKind, input: &BuildInput<'_>) -> bool {
+    let (min, max) = (input.view_min, input.view_max);
+    let radius = kind.radius * object.scale;
+    let p = object.position;
+    p.x + radius >= min.x && p.x - radius <= max.x && p.y + radius >= min.y && p.y - radius <= max.y
+}
+
+/// The instance data of `object`.
+#[inline(always)]
+pub fn instance_of(object: &Object) -> Instance {
+    let b = object.brightness;
+    Instance {
+        position: object.position.to_array(),
+        scale: object.scale,
+        rotation: object.rotation,
+        tint: [b, b, b, 255],
     }
 }
 
@@ -215,16 +229,10 @@ pub fn make_instances(
     input: &BuildInput<'_>,
 ) {
     let _span = tracing::trace_span!("instances").entered();
-    instances.extend(keys.iter().map(|&key| {
-        let object = &input.objects[ObjectKind::index_of(key)];
-        let b = object.brightness;
-        Instance {
-            position: object.position.to_array(),
-            scale: object.scale,
-            rotation: object.rotation,
-            tint: [b, b, b, 255],
-        }
-    }));
+    instances.extend(
+        keys.iter()
+            .map(|&key| instance_of(&input.objects[ObjectKind::index_of(key)])),
+    );
 }
 
 /// One draw (with its uniforms) per non-empty bucket of the sort: a run of equal
@@ -254,12 +262,12 @@ pub fn make_draws(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::lists::OnHeap;
     use crate::scene::rng::Rng;
 
-    struct Scene {
+    pub(crate) struct Scene {
         objects: std::vec::Vec<Object>,
         kinds: std::vec::Vec<ObjectKind>,
         bucket_count: usize,
@@ -268,7 +276,7 @@ mod tests {
 
     /// 12 kinds over 3 layers, some sharing a (layer, mesh, material) prefix, and
     /// 5,000 objects scattered over -100..100.
-    fn scene() -> Scene {
+    pub(crate) fn scene() -> Scene {
         let prefixes: std::vec::Vec<u64> = (0..12u8)
             .map(|kind| ObjectKind::sort_prefix(kind % 3, u16::from(kind % 5), kind % 4))
             .collect();
@@ -311,7 +319,7 @@ mod tests {
         }
     }
 
-    fn input(scene: &Scene, view_min: Vec2, view_max: Vec2) -> BuildInput<'_> {
+    pub(crate) fn input(scene: &Scene, view_min: Vec2, view_max: Vec2) -> BuildInput<'_> {
         BuildInput {
             objects: &scene.objects,
             kinds: &scene.kinds,
@@ -320,6 +328,15 @@ mod tests {
             view_min,
             view_max,
         }
+    }
+
+    /// Views of [`scene`]: the whole world, a part, and nothing.
+    pub(crate) fn views() -> [(Vec2, Vec2); 3] {
+        [
+            (Vec2::splat(-200.0), Vec2::splat(200.0)), // everything
+            (Vec2::new(-20.0, -35.0), Vec2::new(30.0, 10.0)),
+            (Vec2::splat(500.0), Vec2::splat(600.0)), // nothing
+        ]
     }
 
     /// The lists as the obvious code makes them: filter, sort, group.
@@ -403,11 +420,7 @@ mod tests {
     #[test]
     fn lists_match_the_obvious_code_in_the_arena_and_on_the_heap() {
         let scene = scene();
-        let views = [
-            (Vec2::splat(-200.0), Vec2::splat(200.0)), // everything
-            (Vec2::new(-20.0, -35.0), Vec2::new(30.0, 10.0)),
-            (Vec2::splat(500.0), Vec2::splat(600.0)), // nothing
-        ];
+        let views = views();
         let arena = engine::Arena::new("test");
         let mut reused = DrawLists::new_in(&OnHeap);
         for (view_min, view_max) in views {

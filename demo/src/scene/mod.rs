@@ -6,6 +6,7 @@ pub mod level;
 pub mod level_defs;
 pub mod level_format;
 pub mod objects;
+pub mod parallel;
 pub mod rng;
 
 use glam::Vec2;

@@ -30,6 +30,7 @@ mod scope;
 mod short_copy;
 mod stack;
 mod stats;
+mod threads;
 mod typed;
 mod undo;
 
@@ -49,6 +50,8 @@ use std::fmt;
 use std::ptr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use threads::NotShared;
+pub(crate) use threads::Unshared;
 
 static NEXT_ARENA_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -122,48 +125,50 @@ static NEXT_ARENA_ID: AtomicU64 = AtomicU64::new(1);
 #[repr(C, align(64))]
 pub struct Arena {
     /// Next free byte of the current chunk.
-    ptr: Cell<*mut u8>,
+    ptr: Unshared<Cell<*mut u8>>,
     /// End of the fast path: the current chunk's end, or `ptr` itself in debug mode
     /// so that every allocation takes the recording slow path.
-    limit: Cell<*mut u8>,
-    allocation_count: Cell<u64>,
-    chunk_start: Cell<*mut u8>,
+    limit: Unshared<Cell<*mut u8>>,
+    allocation_count: Unshared<Cell<u64>>,
+    chunk_start: Unshared<Cell<*mut u8>>,
     /// `chunk_start` while the arena is in its steady state, null otherwise. Steady
     /// means: not in debug mode (whose exits and resets must poison and drop block
     /// records), holding at most one chunk, and no chunk entered since the cycle
     /// began (at construction or the last reset; see `begin_cycle`). A steady
     /// [`reset`](Arena::reset) needs only this one field.
-    steady_chunk: Cell<*mut u8>,
+    steady_chunk: Unshared<Cell<*mut u8>>,
     /// Logical offset of `chunk_start`.
-    chunk_base: Cell<usize>,
-    high_water: Cell<usize>,
+    chunk_base: Unshared<Cell<usize>>,
+    high_water: Unshared<Cell<usize>>,
     /// While steady, the address `high_water` bytes into the chunk (at most its
     /// end); null otherwise. A [`scope`](Arena::scope) exit that finds `ptr` at or
     /// below it is steady and sets no new peak, so one compare decides its fast path.
-    steady_peak: Cell<*mut u8>,
-    chunk_end: Cell<*mut u8>,
+    steady_peak: Unshared<Cell<*mut u8>>,
+    chunk_end: Unshared<Cell<*mut u8>>,
     /// Index of the current chunk in `slow.chunks` (0 when there is none).
-    chunk_index: Cell<usize>,
-    committed: Cell<usize>,
-    grow_count: Cell<u64>,
+    chunk_index: Unshared<Cell<usize>>,
+    committed: Unshared<Cell<usize>>,
+    grow_count: Unshared<Cell<u64>>,
     reset_count: u64,
     /// Chunks held, kept beside the chunk list so that `stats` never reads the
     /// slow state.
-    chunk_count: Cell<usize>,
+    chunk_count: Unshared<Cell<usize>>,
     /// Set while a slow path runs (see [`SlowPathGuard`]): the slow state may be
     /// borrowed, and code it calls out to (the global allocator, a block observer)
     /// must not re-enter the arena.
-    in_slow_path: Cell<bool>,
+    in_slow_path: Unshared<Cell<bool>>,
     /// No block starting below this address is handed back (see `allocator.rs`):
     /// data handed to the next frame (`Frame::keep`) lies below it. It holds only
     /// while `hand_back_floor_cycle` equals `reset_count`, so that a reset lifts it
     /// without a store on the reset path.
-    hand_back_floor: Cell<usize>,
-    hand_back_floor_cycle: Cell<u64>,
-    slow: UnsafeCell<SlowState>,
+    hand_back_floor: Unshared<Cell<usize>>,
+    hand_back_floor_cycle: Unshared<Cell<u64>>,
+    slow: Unshared<UnsafeCell<SlowState>>,
     id: u64,
     name: Arc<str>,
     config: ArenaConfig,
+    /// Makes `Arena` `!Sync`, with an error message that says what to do instead.
+    not_shared: NotShared<Arena>,
 }
 
 /// State only the slow paths touch.
@@ -178,8 +183,8 @@ struct SlowState {
 
 // SAFETY: the arena owns its chunks outright; the raw pointers in it point only into
 // those chunks. Moving the arena to another thread needs ownership, so no reference
-// into it can be left behind. `Arena` stays `!Sync` (its `Cell`s), so two threads never
-// allocate at once.
+// into it can be left behind. `Arena` stays `!Sync` (its `NotShared` marker), so two
+// threads never allocate at once.
 unsafe impl Send for Arena {}
 
 #[cold]
@@ -290,27 +295,28 @@ impl Arena {
     pub fn with_config(name: impl Into<Arc<str>>, config: ArenaConfig) -> Arena {
         let dangling = ptr::dangling_mut::<u8>();
         let mut arena = Arena {
-            ptr: Cell::new(dangling),
-            limit: Cell::new(dangling),
-            allocation_count: Cell::new(0),
-            chunk_start: Cell::new(dangling),
-            steady_chunk: Cell::new(ptr::null_mut()),
-            chunk_end: Cell::new(dangling),
-            chunk_base: Cell::new(0),
-            chunk_index: Cell::new(0),
-            high_water: Cell::new(0),
-            steady_peak: Cell::new(ptr::null_mut()),
-            committed: Cell::new(0),
-            grow_count: Cell::new(0),
+            ptr: Unshared::new(Cell::new(dangling)),
+            limit: Unshared::new(Cell::new(dangling)),
+            allocation_count: Unshared::new(Cell::new(0)),
+            chunk_start: Unshared::new(Cell::new(dangling)),
+            steady_chunk: Unshared::new(Cell::new(ptr::null_mut())),
+            chunk_end: Unshared::new(Cell::new(dangling)),
+            chunk_base: Unshared::new(Cell::new(0)),
+            chunk_index: Unshared::new(Cell::new(0)),
+            high_water: Unshared::new(Cell::new(0)),
+            steady_peak: Unshared::new(Cell::new(ptr::null_mut())),
+            committed: Unshared::new(Cell::new(0)),
+            grow_count: Unshared::new(Cell::new(0)),
             reset_count: 0,
-            chunk_count: Cell::new(0),
-            in_slow_path: Cell::new(false),
-            hand_back_floor: Cell::new(0),
-            hand_back_floor_cycle: Cell::new(u64::MAX),
-            slow: UnsafeCell::new(SlowState::default()),
+            chunk_count: Unshared::new(Cell::new(0)),
+            in_slow_path: Unshared::new(Cell::new(false)),
+            hand_back_floor: Unshared::new(Cell::new(0)),
+            hand_back_floor_cycle: Unshared::new(Cell::new(u64::MAX)),
+            slow: Unshared::new(UnsafeCell::new(SlowState::default())),
             id: NEXT_ARENA_ID.fetch_add(1, Ordering::Relaxed),
             name: name.into(),
             config,
+            not_shared: NotShared::MARK,
         };
         let initial = arena.config.initial_capacity;
         if initial > 0 {

@@ -157,3 +157,39 @@ impl Arena {
         Ok(unsafe { copy_into(ptr, src) })
     }
 }
+
+#[allow(clippy::mut_from_ref)] // hands out fresh, disjoint memory
+impl Arena {
+    /// `total` values of `T`, copied from `parts` one after the other into one fresh
+    /// slice (`Frame::concat`). The parts must hold exactly `total` values.
+    ///
+    /// # Panics
+    /// If `parts` holds more or fewer than `total` values: the slice would overflow,
+    /// or have elements never written.
+    pub(crate) fn try_alloc_concat<'s, T: Copy + 's>(
+        &self,
+        total: usize,
+        parts: impl Iterator<Item = &'s [T]>,
+    ) -> Result<&mut [T], AllocError> {
+        let layout = Layout::array::<T>(total)
+            .map_err(|_| self.size_overflow(total, mem::size_of::<T>()))?;
+        let start = self
+            .try_alloc_layout_where(layout, AlignIs::Constant)?
+            .cast::<T>();
+        let mut written = 0;
+        for part in parts {
+            assert!(
+                part.len() <= total - written,
+                "invariant: the parts hold {total} values"
+            );
+            // SAFETY: `written + part.len() <= total`, so the destination is inside the
+            // fresh allocation for `total` values; `copy_into` writes `part.len()`.
+            unsafe { copy_into(start.add(written), part) };
+            written += part.len();
+        }
+        assert_eq!(written, total, "invariant: the parts hold {total} values");
+        // SAFETY: all `total` elements were written above, into fresh memory for
+        // `total` values of `T` that nothing else points to, borrowed for `&self`.
+        Ok(unsafe { std::slice::from_raw_parts_mut(start.as_ptr(), total) })
+    }
+}

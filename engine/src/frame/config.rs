@@ -10,16 +10,22 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameConfig {
     /// Prefix of the arenas' names: the two frame buffers are `<name>.a` and
-    /// `<name>.b`, the workers `<name>.worker0`, `<name>.worker1`, ..., the scratch
-    /// arenas `<name>.scratch0`, `<name>.scratch1`, ...
+    /// `<name>.b`, the workers' arenas `<name>.worker0.a`, `<name>.worker0.b`,
+    /// `<name>.worker1.a`, ..., the scratch arenas `<name>.scratch0`,
+    /// `<name>.scratch1`, ...
     pub name: &'static str,
     /// Bytes a frame is expected to need. Each frame buffer starts with this much;
     /// a frame that needs more grows into overflow memory and is recorded as an
     /// [`Overflow`](crate::Overflow), it never fails.
     pub budget_bytes: usize,
-    /// How many per-thread worker arenas to keep, all reset at each frame boundary.
+    /// How many workers of the [`WorkerPool`](crate::WorkerPool) to make now, each
+    /// two arenas used in turn (like the frame buffers). A frame that holds more
+    /// worker arenas at once makes more ([`WorkerPool::acquire`](crate::WorkerPool::acquire)),
+    /// which are kept; set it to the most a frame holds at once (the number of
+    /// threads that take one, for a job system) so that no frame has to.
     pub worker_count: usize,
-    /// Bytes each worker arena starts with (and its overflow threshold).
+    /// Bytes each worker arena starts with, and its per-frame budget: going over
+    /// it is recorded as overflow, as for the frame buffers, and never fails.
     pub worker_budget_bytes: usize,
     /// Bytes each scratch arena of [`Frame::scratch`](crate::Frame::scratch) starts
     /// with. A scratch arena is made the first time a frame needs one at its nesting

@@ -1,15 +1,19 @@
-//! Memory that lives for one frame: two arenas used in turn, plus one arena per
-//! worker thread, all reset at the frame boundary; and scratch arenas for
+//! Memory that lives for one frame: two arenas used in turn, and a pool of worker
+//! arenas (each two, used in turn) that any thread borrows; and scratch arenas for
 //! temporary memory inside a frame.
 
 mod config;
 mod handoff;
+mod join;
 mod scratch;
 mod stats;
+mod workers;
 
 pub use config::FrameConfig;
 pub use handoff::FrameSlice;
+pub use join::{ConcatError, FrameReadError};
 pub use stats::{FrameStats, Overflow};
+pub use workers::{WorkerArena, WorkerPool};
 
 /// What an arena of [`FrameArenas`] is for, from
 /// [`FrameArenas::labeled_arenas`].
@@ -21,7 +25,8 @@ pub use stats::{FrameStats, Overflow};
 pub enum FrameArenaRole {
     /// One of the two frame buffers that frames allocate from in turn.
     Buffer,
-    /// A worker thread's arena, reset every frame.
+    /// A worker arena of the [`WorkerPool`]: each worker has two, used in turn
+    /// (`<name>.worker<i>.a` and `.b`), each reset every other frame.
     Worker,
     /// A scratch arena of [`Frame::scratch`], the one for nesting depth `depth`
     /// (0 for a scratch that is not inside another). Made on first use, kept
@@ -47,9 +52,15 @@ static NEXT_FRAMES_ID: AtomicU64 = AtomicU64::new(1);
 ///
 /// # What it costs
 /// `begin_frame` is a reset of one arena (O(1)) plus a few stores, and a reset of
-/// each worker and scratch arena. Once warm (after the first frames sized the
-/// buffers to the high-water mark, and made the scratch arenas the frames nest)
-/// a steady frame makes no call to the system allocator at all.
+/// each worker arena that serves the new frame and of each scratch arena. Once warm
+/// (after the first frames sized the buffers to the high-water mark, made the
+/// scratch arenas the frames nest and the worker arenas they hold at once) a steady
+/// frame makes no call to the system allocator at all.
+///
+/// # Threads
+/// [`Frame::workers`] is a [`WorkerPool`] that any thread borrows worker arenas
+/// from. `FrameArenas` is `Send` and not `Sync`; a [`Frame`] is neither, since it
+/// allocates from the frame buffer through `&self`.
 ///
 /// # Scratch
 /// Temporary memory inside a frame comes from [`Frame::scratch`], whose arenas are
@@ -79,7 +90,7 @@ static NEXT_FRAMES_ID: AtomicU64 = AtomicU64::new(1);
 /// ```
 pub struct FrameArenas {
     buffers: [Arena; 2],
-    workers: Vec<Arena>,
+    workers: WorkerPool,
     scratch: ScratchArenas,
     config: FrameConfig,
     id: u64,
@@ -105,17 +116,22 @@ pub struct FrameArenas {
 /// and so are not available through a frame: its memory is freed by the
 /// `begin_frame` after next, not before. For temporary memory inside a frame, use
 /// [`scratch`](Frame::scratch), which lends an arena apart from the frame buffer.
+///
+/// A `Frame` stays on the thread that began it (it is neither `Send` nor `Sync`);
+/// other threads allocate from [`workers`](Frame::workers).
 pub struct Frame<'f> {
     arena: &'f Arena,
     scratch: ScratchLender<'f>,
+    workers: &'f WorkerPool,
     index: u64,
     owner: u64,
 }
 
 impl FrameArenas {
     /// Two frame buffers of `config.budget_bytes` each and `config.worker_count`
-    /// worker arenas of `config.worker_budget_bytes`, allocated now. Scratch arenas
-    /// are made when a frame first needs them ([`Frame::scratch`]).
+    /// workers of two arenas of `config.worker_budget_bytes` each, allocated now.
+    /// Scratch arenas are made when a frame first needs them ([`Frame::scratch`]),
+    /// more workers when a frame holds more at once ([`WorkerPool::acquire`]).
     ///
     /// # Panics
     /// If the system allocator refuses that memory.
@@ -139,19 +155,17 @@ impl FrameArenas {
             )
         };
         let buffer = |suffix: &str| arena(format!("{}.{suffix}", config.name), config.budget_bytes);
-        let workers = (0..config.worker_count)
-            .map(|index| {
-                arena(
-                    format!("{}.worker{index}", config.name),
-                    config.worker_budget_bytes,
-                )
-            })
-            .collect();
+        let id = NEXT_FRAMES_ID.fetch_add(1, Ordering::Relaxed);
         FrameArenas {
             buffers: [buffer("a"), buffer("b")],
-            workers,
+            workers: WorkerPool::new(
+                config.name,
+                config.worker_count,
+                config.worker_budget_bytes,
+                id,
+            ),
             scratch: ScratchArenas::new(config.name, config.scratch_capacity_bytes),
-            id: NEXT_FRAMES_ID.fetch_add(1, Ordering::Relaxed),
+            id,
             config,
             current: None,
             overflow_count: 0,
@@ -161,8 +175,8 @@ impl FrameArenas {
     }
 
     /// Starts the next frame: closes the books on the frame in progress, resets the
-    /// buffer that held the frame before it, every worker arena and every scratch
-    /// arena, and returns the new frame's allocator.
+    /// buffer that held the frame before it, the worker arenas that served it and
+    /// every scratch arena, and returns the new frame's allocator.
     ///
     /// ```
     /// let mut frames = engine::FrameArenas::new(Default::default());
@@ -173,35 +187,6 @@ impl FrameArenas {
     /// assert_eq!((frame.index(), frame.offset()), (1, 0));
     /// ```
     pub fn begin_frame(&mut self) -> Frame<'_> {
-        self.begin_frame_with_workers().0
-    }
-
-    /// [`begin_frame`](FrameArenas::begin_frame), also handing out the worker
-    /// arenas (reset) for this frame. Each worker arena is `Send`: give one to each
-    /// thread, let it allocate, and hand what it built back to the main thread for
-    /// the rest of the frame.
-    ///
-    /// ```
-    /// use engine::{FrameArenas, FrameConfig};
-    ///
-    /// let mut frames = FrameArenas::new(FrameConfig { worker_count: 2, ..Default::default() });
-    /// let (frame, workers) = frames.begin_frame_with_workers();
-    /// let parts: Vec<&[u32]> = std::thread::scope(|s| {
-    ///     let jobs: Vec<_> = workers
-    ///         .iter_mut()
-    ///         .enumerate()
-    ///         .map(|(job, arena)| s.spawn(move || -> &[u32] {
-    ///             let arena: &engine::Arena = arena;
-    ///             arena.alloc_slice_fill_with(100, |i| (job * 100 + i) as u32)
-    ///         }))
-    ///         .collect();
-    ///     jobs.into_iter().map(|job| job.join().unwrap()).collect()
-    /// });
-    /// let total: u32 = parts.iter().flat_map(|part| part.iter()).sum();
-    /// let merged = frame.alloc_slice_copy(&[total]);
-    /// assert_eq!(merged[0], (0..200).sum::<u32>());
-    /// ```
-    pub fn begin_frame_with_workers(&mut self) -> (Frame<'_>, &mut [Arena]) {
         if let Some(finished) = self.current {
             let stats = self.frame_stats(finished);
             if stats.overflow_bytes > 0 {
@@ -217,17 +202,15 @@ impl FrameArenas {
         self.current = Some(index);
         let arena = &mut self.buffers[(index % 2) as usize];
         arena.reset();
-        for worker in &mut self.workers {
-            worker.reset();
-        }
+        self.workers.begin(index);
         self.scratch.reset();
-        let frame = Frame {
+        Frame {
             arena,
             scratch: self.scratch.lender(),
+            workers: &self.workers,
             index,
             owner: self.id,
-        };
-        (frame, &mut self.workers)
+        }
     }
 
     /// Index of the frame in progress (0 for the first; also 0 before any).
@@ -243,14 +226,20 @@ impl FrameArenas {
         self.current.unwrap_or(0)
     }
 
-    /// Number of worker arenas.
+    /// Number of workers made so far ([`FrameConfig::worker_count`], more if a
+    /// frame held more worker arenas at once), each two arenas.
     ///
     /// ```
-    /// assert_eq!(engine::FrameArenas::new(Default::default()).worker_count(), 0);
+    /// let mut frames = engine::FrameArenas::new(Default::default());
+    /// assert_eq!(frames.worker_count(), 0);
+    /// let frame = frames.begin_frame();
+    /// let worker = frame.workers().acquire(); // none was made up front: one is now
+    /// drop((worker, frame));
+    /// assert_eq!(frames.worker_count(), 1);
     /// ```
     #[must_use]
     pub fn worker_count(&self) -> usize {
-        self.workers.len()
+        self.workers.worker_count()
     }
 
     /// The configuration the arenas were built with.
@@ -312,27 +301,31 @@ impl FrameArenas {
         &self.buffers[(frame_index % 2) as usize]
     }
 
-    /// Both frame buffers, then the workers, then the scratch arenas made so far,
-    /// for reporting. The buffers' and workers' stats carry their budget
+    /// Every worker's two arenas, by worker.
+    fn worker_arenas(&self) -> impl Iterator<Item = &[Arena; 2]> {
+        // SAFETY: `&self` here means no frame is alive: a `Frame`, and with it the
+        // pool and every `WorkerArena` lent from it, holds `FrameArenas` by `&mut`.
+        unsafe { self.workers.arenas_at_rest() }
+    }
+
+    /// Both frame buffers, then the workers' arenas (`.a` and `.b` of each), then
+    /// the scratch arenas made so far, for reporting. The buffers' and workers' stats carry their budget
     /// ([`ArenaStats::budget_bytes`](crate::ArenaStats::budget_bytes)); scratch
     /// arenas have none. [`labeled_arenas`](FrameArenas::labeled_arenas) says which
     /// is which.
     ///
     /// ```
     /// let mut frames = engine::FrameArenas::new(engine::FrameConfig { worker_count: 3, ..Default::default() });
-    /// assert_eq!(frames.arenas().count(), 5);
+    /// assert_eq!(frames.arenas().count(), 2 + 3 * 2);
     /// frames.begin_frame().scratch(|tmp| *tmp.alloc(1u32)); // makes the first scratch arena
-    /// assert_eq!(frames.arenas().count(), 6);
+    /// assert_eq!(frames.arenas().count(), 9);
     /// ```
     pub fn arenas(&self) -> impl Iterator<Item = &Arena> {
-        self.buffers
-            .iter()
-            .chain(&self.workers)
-            .chain(self.scratch.arenas())
+        self.labeled_arenas().map(|(_, arena)| arena)
     }
 
-    /// Every arena with its role: the two frame buffers, then the workers, then the
-    /// scratch arenas made so far, by nesting depth.
+    /// Every arena with its role: the two frame buffers, then each worker's two
+    /// arenas, then the scratch arenas made so far, by nesting depth.
     ///
     /// ```
     /// use engine::{FrameArenaRole, FrameArenas, FrameConfig};
@@ -346,6 +339,7 @@ impl FrameArenas {
     ///         FrameArenaRole::Buffer,
     ///         FrameArenaRole::Buffer,
     ///         FrameArenaRole::Worker,
+    ///         FrameArenaRole::Worker,
     ///         FrameArenaRole::Scratch { depth: 0 },
     ///         FrameArenaRole::Scratch { depth: 1 },
     ///     ]
@@ -357,8 +351,8 @@ impl FrameArenas {
             .iter()
             .map(|arena| (FrameArenaRole::Buffer, arena));
         let workers = self
-            .workers
-            .iter()
+            .worker_arenas()
+            .flatten()
             .map(|arena| (FrameArenaRole::Worker, arena));
         let scratch = self
             .scratch
@@ -380,14 +374,18 @@ impl FrameArenas {
             overflow_bytes: buffer.used_bytes.saturating_sub(self.config.budget_bytes),
             worker_used_bytes: 0,
         };
-        for worker in &self.workers {
-            let worker = worker.stats();
+        let set = (frame_index % 2) as usize;
+        for arenas in self.worker_arenas() {
+            let worker = arenas[set].stats();
             stats.worker_used_bytes += worker.used_bytes;
             stats.allocation_count += worker.allocation_count;
             stats.committed_bytes += worker.committed_bytes;
             stats.overflow_bytes += worker
                 .used_bytes
                 .saturating_sub(self.config.worker_budget_bytes);
+        }
+        for arenas in self.worker_arenas() {
+            stats.committed_bytes += arenas[1 - set].stats().committed_bytes;
         }
         for scratch in self.scratch.arenas() {
             let scratch = scratch.stats();
@@ -426,6 +424,31 @@ impl<'f> Frame<'f> {
         self.arena
     }
 
+    /// The worker arenas, for other threads: `Sync`, so any thread that can see
+    /// it (a rayon job, a scoped thread, a job queue's worker) borrows an arena with
+    /// [`WorkerPool::acquire`] and hands its results back as [`FrameSlice`]s, which
+    /// this frame reads ([`read`](Frame::read), [`concat`](Frame::concat)) and the
+    /// next one too ([`previous`](Frame::previous)). It lives as long as the frame.
+    ///
+    /// ```
+    /// let mut frames = engine::FrameArenas::new(Default::default());
+    /// let frame = frames.begin_frame();
+    /// let pool: &engine::WorkerPool = frame.workers();
+    /// let kept = std::thread::scope(|s| {
+    ///     s.spawn(|| {
+    ///         let worker = pool.acquire();
+    ///         worker.keep(worker.alloc_slice_copy(&[1u16, 2, 3])).unwrap()
+    ///     })
+    ///     .join()
+    ///     .unwrap()
+    /// });
+    /// assert_eq!(frame.read(kept), Ok(&[1u16, 2, 3][..]));
+    /// ```
+    #[must_use]
+    pub fn workers(&self) -> &'f WorkerPool {
+        self.workers
+    }
+
     /// A handle to `data`, which must live in this frame's arena, for reading in the
     /// next frame with [`previous`](Frame::previous). `None` if `data` is not
     /// memory of this frame (another arena, the stack, the heap).
@@ -459,9 +482,11 @@ impl<'f> Frame<'f> {
         Some(FrameSlice::new(self.owner, self.index, data))
     }
 
-    /// The data a [`FrameSlice`] kept in the previous frame. `None` if the handle
-    /// was made in any other frame (two or more frames ago, this frame, or by
-    /// another `FrameArenas`): its memory is gone or still being written.
+    /// The data a [`FrameSlice`] kept in the previous frame, by the frame or by a
+    /// worker. `None` if the handle was made in any other frame (two or more frames
+    /// ago, this frame, or by another `FrameArenas`): its memory is gone or still
+    /// being written. [`read`](Frame::read) also reads a worker's handle of this
+    /// frame, and says why it cannot.
     ///
     /// ```
     /// let mut frames = engine::FrameArenas::new(Default::default());
@@ -478,11 +503,12 @@ impl<'f> Frame<'f> {
             return None;
         }
         // SAFETY: the handle was made by `keep` in the previous frame of these frame
-        // arenas, which checked that its bytes were live in that frame's buffer.
-        // That buffer is reset only by the `begin_frame` after this one, which needs
-        // `&mut FrameArenas` and so cannot run while `'f` lasts. Nothing can write it
-        // meanwhile: references handed out in the previous frame ended with its
-        // borrow, and this frame allocates from the other buffer.
+        // arenas (`Frame::keep` or `WorkerArena::keep`), which checked that its bytes
+        // were live in that frame's buffer or worker arena. Those are reset only by
+        // the `begin_frame` after this one, which needs `&mut FrameArenas` and so
+        // cannot run while `'f` lasts. Nothing can write them meanwhile: references
+        // handed out in the previous frame ended with its borrow, and this frame
+        // allocates from the other buffer and the workers' other arenas.
         Some(unsafe { kept.as_slice::<'f>() })
     }
 }
@@ -500,7 +526,7 @@ impl fmt::Debug for FrameArenas {
         f.debug_struct("FrameArenas")
             .field("frame_index", &self.current)
             .field("buffers", &self.buffers)
-            .field("workers", &self.workers.len())
+            .field("workers", &self.workers)
             .field("scratch", &self.scratch)
             .finish()
     }

@@ -39,6 +39,16 @@ pub(super) struct ScratchLender<'f> {
     arenas: &'f ScratchArenas,
 }
 
+// SAFETY: a `ScratchLender` is only ever a field of `Frame`, which also holds the
+// frame buffer's `&Arena` and so is neither `Send` nor `Sync` (through the arena's
+// marker; `engine/tests/frame_scratch.rs` asserts it): a lender never leaves, nor is
+// reached from, any thread but the one that began its frame. These impls only keep
+// the scratch chain's cells out of the compiler's explanation of why `Frame` is
+// neither, so that it names the arena and what to use instead.
+unsafe impl Send for ScratchLender<'_> {}
+// SAFETY: as above.
+unsafe impl Sync for ScratchLender<'_> {}
+
 /// A lent scratch arena. Dropping it gives the arena back, empty.
 struct ScratchLease<'f> {
     arena: RefMut<'f, Arena>,

@@ -294,10 +294,11 @@ impl Telemetry {
         let _ = chunk_spans;
     }
 
-    /// Records both frame buffers ([`ArenaKind::Frame`]), every worker arena
-    /// ([`ArenaKind::Worker`]) and every scratch arena made so far
-    /// ([`ArenaKind::Scratch`]) of `frames`. A buffer's overflow counts in the frame
-    /// it was reset for, not again while it holds the previous frame.
+    /// Records both frame buffers ([`ArenaKind::Frame`]), both arenas of every
+    /// worker made so far ([`ArenaKind::Worker`]) and every scratch arena made so far
+    /// ([`ArenaKind::Scratch`]) of `frames`. A buffer's or worker arena's overflow
+    /// counts in the frame it was reset for, not again while it holds the previous
+    /// frame.
     ///
     /// ```
     /// use engine::{ArenaKind, FrameArenas, FrameConfig, Telemetry};
@@ -311,7 +312,7 @@ impl Telemetry {
     /// telemetry.record_frames(&frames);
     /// let report = telemetry.report();
     /// let names: Vec<&str> = report.arenas().iter().map(|arena| &*arena.name).collect();
-    /// assert_eq!(names, ["frame.a", "frame.b", "frame.worker0", "frame.scratch0"]);
+    /// assert_eq!(names, ["frame.a", "frame.b", "frame.worker0.a", "frame.worker0.b", "frame.scratch0"]);
     /// assert_eq!(report.arenas()[0].overflow_bytes, 1500 - 1024);
     /// let scratch = report.arena("frame.scratch0").unwrap();
     /// assert_eq!((scratch.kind, scratch.used_bytes, scratch.high_water_bytes), (ArenaKind::Scratch, 0, 300));

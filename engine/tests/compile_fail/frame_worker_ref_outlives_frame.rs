@@ -1,13 +1,14 @@
-// Data a worker built in its arena lasts until the next frame begins, not beyond.
-use engine::{FrameArenas, FrameConfig};
+// What a worker kept, read by the frame, lasts until the next frame begins, not beyond.
+use engine::FrameArenas;
 
 fn main() {
-    let mut frames = FrameArenas::new(FrameConfig {
-        worker_count: 1,
-        ..Default::default()
-    });
-    let (_frame, workers) = frames.begin_frame_with_workers();
-    let culled: &[u32] = workers[0].alloc_slice_copy(&[1, 2, 3]);
+    let mut frames = FrameArenas::new(Default::default());
+    let frame = frames.begin_frame();
+    let kept = {
+        let worker = frame.workers().acquire();
+        worker.keep(worker.alloc_slice_copy(&[1u32, 2, 3])).unwrap()
+    };
+    let culled: &[u32] = frame.read(kept).unwrap();
     frames.begin_frame();
     assert_eq!(culled.len(), 3);
 }
