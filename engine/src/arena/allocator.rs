@@ -87,6 +87,22 @@ impl Arena {
         Some(unsafe { NonNull::new_unchecked(block) })
     }
 
+    /// Whether `data` lies in this arena's live memory (empty data always does); if
+    /// it has bytes, they are then kept: see [`keep_below`](Arena::keep_below). The
+    /// check and the floor behind `Frame::keep` and `WorkerArena::keep`.
+    pub(crate) fn keep_if_live<T>(&self, data: &[T]) -> bool {
+        let bytes = std::mem::size_of_val(data);
+        if bytes == 0 {
+            return true;
+        }
+        let addr = data.as_ptr().addr();
+        if !self.holds_live_range(addr, bytes) {
+            return false;
+        }
+        self.keep_below(addr + bytes);
+        true
+    }
+
     /// From now until the next reset, no block that starts below `end` is handed
     /// back: the bytes below it were handed to the next frame, and a collection
     /// that owns them (dropped or shrunk later in this frame) must not return them

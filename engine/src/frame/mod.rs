@@ -471,13 +471,8 @@ impl<'f> Frame<'f> {
     /// frame keeps its bytes), so what the next frame reads is what was kept.
     #[must_use]
     pub fn keep<T: Copy>(&self, data: &[T]) -> Option<FrameSlice<T>> {
-        let bytes = std::mem::size_of_val(data);
-        let addr = data.as_ptr().addr();
-        if bytes > 0 {
-            if !self.arena.holds_live_range(addr, bytes) {
-                return None;
-            }
-            self.arena.keep_below(addr + bytes);
+        if !self.arena.keep_if_live(data) {
+            return None;
         }
         Some(FrameSlice::new(self.owner, self.index, data))
     }

@@ -484,13 +484,8 @@ impl<'p> WorkerArena<'p> {
     /// ```
     #[must_use]
     pub fn keep<T: Copy>(&self, data: &[T]) -> Option<FrameSlice<T>> {
-        let bytes = std::mem::size_of_val(data);
-        let addr = data.as_ptr().addr();
-        if bytes > 0 {
-            if !self.arena.holds_live_range(addr, bytes) {
-                return None;
-            }
-            self.arena.keep_below(addr + bytes);
+        if !self.arena.keep_if_live(data) {
+            return None;
         }
         Some(FrameSlice::from_worker(
             self.pool.owner,
