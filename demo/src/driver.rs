@@ -277,6 +277,8 @@ impl FrameDriver {
             wgpu_heap: (heap_at_end - heap_at_start) - work.demo_heap,
             heap_live_bytes: heap_at_end.live_bytes(),
             frame: work.frame,
+            frame_trim_count: work.frame_trims.0,
+            frame_trimmed_bytes: work.frame_trims.1,
             level: work.level,
             assets: work.assets,
             ring: work.ring,

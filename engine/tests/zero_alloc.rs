@@ -88,10 +88,14 @@ fn position(tick: u64, object: usize) -> [f32; 2] {
 
 /// One realistic frame; returns the handle to this frame's positions and a value
 /// computed from everything (so nothing is optimized away).
+///
+/// `spike_bytes` more are taken in the frame, in scratch and in a worker arena: a
+/// spike, when not 0.
 fn run_frame(
     frames: &mut FrameArenas,
     tick: u64,
     last_positions: Option<FrameSlice<[f32; 2]>>,
+    spike_bytes: usize,
 ) -> (Option<FrameSlice<[f32; 2]>>, u64) {
     let (frame, workers) = frames.begin_frame_with_workers();
     assert_eq!(frame.index(), tick);
@@ -181,6 +185,11 @@ fn run_frame(
     let lights = workers[1].alloc_slice_fill_copy(32, [tick as f32; 4]);
     let merged = frame.alloc_slice_copy(culled);
 
+    if spike_bytes > 0 {
+        black_box(frame.alloc_slice_fill_copy(spike_bytes, 1u8));
+        black_box(frame.scratch(|tmp| tmp.alloc_slice_fill_copy(spike_bytes, 2u8).len()));
+        black_box(workers[0].alloc_slice_fill_copy(spike_bytes, 3u8));
+    }
     let kept = frame.keep(positions);
     assert!(kept.is_some());
     let checksum = camera.view[3][3] as u64
@@ -234,7 +243,9 @@ fn main() {
         worker_count: 2,
         worker_budget_bytes: 512,
         scratch_capacity_bytes: 64,
+        ..FrameConfig::default() // trimming on, as by default
     });
+    let trim_within_frames = u64::from(frames.config().trim_within_frames.unwrap());
     const WARM_UP: u64 = 64;
     const MEASURED: u64 = 2_000;
 
@@ -242,7 +253,7 @@ fn main() {
     let mut kept = None;
     let mut checksum = 0u64;
     for tick in 0..WARM_UP {
-        let (next, sum) = run_frame(&mut frames, tick, kept);
+        let (next, sum) = run_frame(&mut frames, tick, kept, 0);
         kept = next;
         checksum = checksum.wrapping_add(sum);
     }
@@ -253,26 +264,80 @@ fn main() {
 
     let before_measured = counts();
     for tick in WARM_UP..WARM_UP + MEASURED {
-        let (next, sum) = run_frame(&mut frames, tick, kept);
+        let (next, sum) = run_frame(&mut frames, tick, kept, 0);
         kept = next;
         checksum = checksum.wrapping_add(sum);
     }
     let measured = since(before_measured);
 
-    let grow_counts: Vec<u64> = frames
+    let grow_counts: Vec<(u64, u64, usize, usize)> = frames
         .arenas()
-        .map(|arena| arena.stats().grow_count)
+        .map(|arena| {
+            let s = arena.stats();
+            (
+                s.grow_count,
+                s.trim_count,
+                s.committed_bytes,
+                s.high_water_bytes,
+            )
+        })
         .collect();
     println!(
         "zero_alloc: warm-up of {WARM_UP} frames: {} allocs, {} reallocs, {} deallocs; \
          {MEASURED} measured frames: {} allocs, {} reallocs, {} deallocs \
-         (last overflow {overflow:?}, {overflow_count} in all; grow counts {grow_counts:?}; checksum {checksum})",
+         (last overflow {overflow:?}, {overflow_count} in all; per arena (grows, trims, committed, high-water) {grow_counts:?}; checksum {checksum})",
         warm_up.0, warm_up.1, warm_up.2, measured.0, measured.1, measured.2,
     );
     assert_eq!(
         measured,
         (0, 0, 0),
         "steady frames called the system allocator (alloc, realloc, dealloc)"
+    );
+
+    // A spike, then the trims that give its memory back: steady frames are back to
+    // the committed bytes from before, and to no system allocator calls.
+    let committed = |frames: &FrameArenas| -> usize {
+        frames
+            .arenas()
+            .map(|arena| arena.stats().committed_bytes)
+            .sum()
+    };
+    let committed_before_spike = committed(&frames);
+    let mut tick = WARM_UP + MEASURED;
+    let (next, sum) = run_frame(&mut frames, tick, kept, 4 << 20);
+    (kept, checksum) = (next, checksum.wrapping_add(sum));
+    tick += 1;
+    let committed_in_spike = committed(&frames);
+    assert!(committed_in_spike >= committed_before_spike + 3 * (4 << 20));
+    let spike_end = tick + trim_within_frames;
+    while tick < spike_end {
+        let (next, sum) = run_frame(&mut frames, tick, kept, 0);
+        (kept, checksum) = (next, checksum.wrapping_add(sum));
+        tick += 1;
+    }
+    let committed_after_trims = committed(&frames);
+    let trims: u64 = frames.arenas().map(|arena| arena.stats().trim_count).sum();
+    assert_eq!(
+        committed_after_trims, committed_before_spike,
+        "the spike's memory went back within {trim_within_frames} frames ({trims} trims)"
+    );
+    let before_after_trims = counts();
+    for tick in spike_end..spike_end + MEASURED {
+        let (next, sum) = run_frame(&mut frames, tick, kept, 0);
+        (kept, checksum) = (next, checksum.wrapping_add(sum));
+    }
+    let after_trims = since(before_after_trims);
+    println!(
+        "zero_alloc: one spike of 3 x 4 MiB: committed {committed_before_spike} -> \
+         {committed_in_spike} -> {committed_after_trims} bytes after {trim_within_frames} \
+         frames ({trims} trims); {MEASURED} frames after: {} allocs, {} reallocs, {} deallocs \
+         (checksum {checksum})",
+        after_trims.0, after_trims.1, after_trims.2,
+    );
+    assert_eq!(
+        after_trims,
+        (0, 0, 0),
+        "steady frames after the trims called the system allocator (alloc, realloc, dealloc)"
     );
     println!("test zero_alloc ... ok");
 }

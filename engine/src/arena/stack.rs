@@ -290,7 +290,9 @@ impl Arena {
     /// in debug mode). If the arena had grown to several chunks, they are replaced
     /// by one chunk big enough for the high-water mark (rounded up to a power of
     /// two, and at least twice the first chunk, which the cycle outgrew), so the
-    /// next cycle of the same work needs no new memory.
+    /// next cycle of the same work needs no new memory. With a
+    /// [`TrimPolicy`](crate::TrimPolicy), or after [`trim`](Arena::trim), the reset
+    /// that closes a measuring window may also replace that chunk by a smaller one.
     ///
     /// ```
     /// let mut arena = engine::Arena::new("frame");
@@ -305,7 +307,7 @@ impl Arena {
     #[inline]
     pub fn reset(&mut self) {
         let start = self.steady_chunk.get();
-        if start.is_null() {
+        if start.is_null() || self.reset_count == self.trim_check_at {
             self.reset_chunks();
             return;
         }
@@ -330,9 +332,11 @@ impl Arena {
 
     /// [`reset`](Arena::reset) outside the steady state, out of line so that the
     /// common case stays a few instructions: debug-mode poisoning, going back to one
-    /// chunk, and beginning a steady cycle where the arena can have one.
+    /// chunk, closing a trim window, and beginning a steady cycle where the arena
+    /// can have one.
     #[inline(never)]
     pub(super) fn reset_chunks(&mut self) {
+        let closes_trim_window = self.reset_count == self.trim_check_at;
         let used = self.offset();
         self.count_reset(used);
         if self.config.debug_blocks {
@@ -345,12 +349,6 @@ impl Arena {
             debug::blocks_discarded(&self.name);
         }
         slow.blocks.clear();
-        if slow.chunks.is_empty() {
-            // Only in debug mode, which is never steady: a chunkless arena is steady
-            // otherwise, and reaches the fast path instead.
-            debug_assert!(self.config.debug_blocks);
-            return;
-        }
         if slow.chunks.len() > 1 {
             let target = bump::reset_chunk_capacity(
                 high_water,
@@ -393,6 +391,9 @@ impl Arena {
                 self.enter_chunk(0);
             }
             None => self.enter_no_chunk(),
+        }
+        if closes_trim_window {
+            self.close_trim_window();
         }
         self.begin_cycle();
     }
