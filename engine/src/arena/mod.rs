@@ -11,6 +11,8 @@
 //! - `stack.rs`: marks, rewind, push, pop and reset; `scope.rs`: scopes;
 //! - `trim.rs`: giving back memory a spike took, by policy at a reset or on request;
 //! - `debug.rs`: debug mode's block records, poisoning and block events;
+//! - `sanitizer.rs`: AddressSanitizer poisoning of what is not handed out (feature
+//!   `asan`);
 //! - `undo.rs`: undoing a failed operation exactly, for owners such as the asset
 //!   arena;
 //! - `allocator.rs`: `&Arena` as an `allocator_api2` allocator;
@@ -27,6 +29,7 @@ mod error;
 mod growth;
 mod inspect;
 mod place;
+mod sanitizer;
 mod scope;
 mod short_copy;
 mod stack;

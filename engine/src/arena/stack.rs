@@ -4,7 +4,9 @@
 
 use super::backing::Chunk;
 use super::bump;
-use super::{AllocError, Arena, DEFAULT_FIRST_CHUNK_BYTES, StackError, debug, stack_failed};
+use super::{
+    AllocError, Arena, DEFAULT_FIRST_CHUNK_BYTES, StackError, debug, sanitizer, stack_failed,
+};
 use std::alloc::Layout;
 use std::mem::{self, MaybeUninit};
 use std::sync::Arc;
@@ -279,7 +281,9 @@ impl Arena {
             // Fast path: the mark is in the current chunk.
             self.raise_high_water(used);
             let within = mark.offset - self.chunk_base.get();
+            let top = self.ptr.get();
             self.ptr.set(self.chunk_start.get().wrapping_add(within));
+            sanitizer::poison_between(self.ptr.get(), top);
             return Ok(());
         }
         self.retreat_to(mark.offset);
@@ -319,6 +323,8 @@ impl Arena {
                 && start == self.chunk_start.get()
         );
         self.count_reset(self.ptr.get().addr() - start.addr());
+        #[cfg(feature = "asan")]
+        sanitizer::poison_between(start, self.ptr.get());
         self.ptr.set(start);
     }
 
@@ -395,6 +401,10 @@ impl Arena {
         if closes_trim_window {
             self.close_trim_window();
         }
+        if let Some(chunk) = self.slow.get_mut().chunks.first() {
+            // All of the one chunk is free again (a fresh chunk is poisoned already).
+            sanitizer::poison(chunk.start(), chunk.capacity());
+        }
         self.begin_cycle();
     }
 
@@ -415,6 +425,7 @@ impl Arena {
                 debug::block_freed(&self.name, block);
             }
         }
+        let (top, top_index) = (self.ptr.get(), self.chunk_index.get());
         if target < self.chunk_base.get() {
             let chunks = &self.slow.get_mut().chunks;
             let index = (0..self.chunk_index.get())
@@ -425,6 +436,16 @@ impl Arena {
         }
         let within = target - self.chunk_base.get();
         self.ptr.set(self.chunk_start.get().wrapping_add(within));
+        if top_index == self.chunk_index.get() {
+            sanitizer::poison_between(self.ptr.get(), top);
+        } else {
+            // The chunks left become spares: poisoned whole, as new chunks are.
+            sanitizer::poison_between(self.ptr.get(), self.chunk_end.get());
+            let chunks = &self.slow.get_mut().chunks;
+            for chunk in &chunks[self.chunk_index.get() + 1..=top_index] {
+                sanitizer::poison(chunk.start(), chunk.capacity());
+            }
+        }
         if self.config.debug_blocks {
             self.limit.set(self.ptr.get());
         }
