@@ -96,6 +96,7 @@ struct Row {
     grow_events: u64,
     overflow_bytes: u64,
     reset_count: u64,
+    trim_events: u64,
 }
 
 /// The CSV's rows, by arena name, in frame order.
@@ -122,6 +123,7 @@ fn read_report(path: &Path) -> BTreeMap<String, Vec<Row>> {
             grow_events: number(7),
             overflow_bytes: number(8),
             reset_count: number(9),
+            trim_events: number(12),
         };
         arenas.entry(row.name.clone()).or_default().push(row);
     }
@@ -416,6 +418,57 @@ fn game_loop_reports_to_tracy_what_its_arenas_hold() {
         capture.zones_begun
     );
     assert_eq!(capture.zones_begun, capture.zones_ended);
+}
+
+/// A spike, then the trims that give its memory back: the pools fall back with
+/// every free matched to an allocation (the profiler would stop otherwise), still
+/// equal to the committed bytes at every frame mark, and each trim sends a message.
+#[test]
+fn trims_shrink_the_pools_and_send_a_message() {
+    // Spikes in frames 24, 49 and 74 (on both frame buffers), each trimmed within
+    // 16 frames, before the run ends.
+    const FRAMES: usize = 95;
+    let Run {
+        capture, report, ..
+    } = &run(
+        &build().game_loop,
+        &[
+            "--frames",
+            &FRAMES.to_string(),
+            "--frames-per-level",
+            "50",
+            "--spike-every",
+            "25",
+            "--trim-within-frames",
+            "16",
+            "--print-every",
+            "1000000",
+        ],
+        "game_loop_spikes",
+    );
+    check_arena_pools(capture, report, FRAMES, &GAME_LOOP_FORGOTTEN);
+    check_messages(capture, report);
+    for (name, rows) in report {
+        let prefix = format!("arena `{name}` trimmed: ");
+        let messages = capture
+            .messages
+            .iter()
+            .filter(|text| text.starts_with(&prefix))
+            .count();
+        let trim_frames = rows.iter().filter(|row| row.trim_events > 0).count();
+        assert_eq!(messages, trim_frames, "{name}: trim messages");
+    }
+    for name in ["frame.a", "frame.b", "frame.worker0"] {
+        let rows = &report[name];
+        let trims = rows.iter().filter(|row| row.trim_events > 0).count();
+        assert!(trims >= 1, "{name} never trimmed");
+        let peak = rows.iter().map(|row| row.committed_bytes).max().unwrap();
+        let last = rows.last().unwrap().committed_bytes;
+        assert!(
+            last + (3 << 20) < peak,
+            "{name}: committed {last} at the end, {peak} at the peak"
+        );
+    }
 }
 
 /// Finding 8: Tracy's pool graph dropped to 0 at every reset, because a reset was

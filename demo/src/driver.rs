@@ -294,6 +294,8 @@ impl FrameDriver {
             heap_live_bytes: heap_at_end.live_bytes(),
             frame: work.frame,
             workers: work.workers,
+            frame_trim_count: work.frame_trims.0,
+            frame_trimmed_bytes: work.frame_trims.1,
             level: work.level,
             assets: work.assets,
             ring: work.ring,

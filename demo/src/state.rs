@@ -90,6 +90,9 @@ pub struct FrameWork {
     pub frame: FrameStats,
     /// The frame arenas' workers after the frame.
     pub workers: WorkerSummary,
+    /// Trims of the frame arenas (buffers, workers, scratch) so far, and the bytes
+    /// they gave back.
+    pub frame_trims: (u64, u64),
     /// The level arena.
     pub level: ArenaStats,
     /// The level's asset arena.
@@ -338,6 +341,10 @@ impl DemoState {
             overlay_rects,
             frame: self.frames.stats(),
             workers: self.worker_summary(),
+            frame_trims: self.frames.arenas().fold((0, 0), |(count, bytes), arena| {
+                let stats = arena.stats();
+                (count + stats.trim_count, bytes + stats.trimmed_bytes)
+            }),
             level: self.scene.level.arena_stats(),
             assets: self.scene.level.asset_stats(),
             ring: self.renderer.ring_stats(),

@@ -52,6 +52,10 @@ pub struct FrameReport {
     pub frame: FrameStats,
     /// The frame arenas' workers.
     pub workers: WorkerSummary,
+    /// Trims of the frame arenas so far ([`engine::TrimPolicy`]).
+    pub frame_trim_count: u64,
+    /// Bytes those trims gave back to the system.
+    pub frame_trimmed_bytes: u64,
     /// The level arena.
     pub level: ArenaStats,
     /// The level's asset arena.
@@ -74,7 +78,8 @@ demo_allocs,demo_alloc_bytes,wgpu_allocs,wgpu_alloc_bytes,heap_live_bytes,\
 frame_used_bytes,frame_budget_bytes,frame_high_water_bytes,frame_committed_bytes,frame_allocations,\
 level_used_bytes,level_committed_bytes,assets_used_bytes,assets_committed_bytes,\
 ring_used_bytes,ring_committed_bytes,ring_high_water_bytes,ring_budget_bytes,ring_allocations,\
-threads,worker_used_bytes,worker_high_water_bytes";
+threads,worker_used_bytes,worker_high_water_bytes,\
+frame_trim_count,frame_trimmed_bytes";
 
 /// Writes one row per frame (buffered; one `write` call per few frames).
 #[derive(Debug)]
@@ -100,7 +105,7 @@ impl StatsCsv {
     pub fn write(&mut self, r: &FrameReport) -> io::Result<()> {
         writeln!(
             self.out,
-            "{},{},{:.3},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{:.3},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.frame_index,
             r.level_index,
             r.cpu_ms,
@@ -131,6 +136,8 @@ impl StatsCsv {
             r.workers.threads,
             r.workers.used_bytes,
             r.workers.high_water_bytes,
+            r.frame_trim_count,
+            r.frame_trimmed_bytes,
         )
     }
 

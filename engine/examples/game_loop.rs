@@ -15,7 +15,10 @@
 //! when the run ends the level and asset arenas are dropped and forgotten, so their
 //! pools empty and their plots go to 0. `--wait-for-profiler SECONDS` waits for it
 //! before the first frame; `--frame-budget BYTES` sets the frame arenas' budget (a
-//! small one shows the overflow reports).
+//! small one shows the overflow reports). `--spike-every N` makes every N-th frame
+//! take 4 MiB more, in the frame and in a worker arena, and `--trim-within-frames N`
+//! sets how soon the frame arenas give that memory back (`FrameConfig`'s 240 by
+//! default): the pools drop again, and Tracy gets a message per trim.
 //!
 //! ```text
 //! cargo run -p engine --example game_loop --features tracy -- --frames 100000 --wait-for-profiler 60
@@ -52,7 +55,12 @@ struct Options {
     frame_budget: usize,
     wait_for_profiler: Option<u64>,
     telemetry_csv: Option<PathBuf>,
+    spike_every: Option<u64>,
+    trim_within_frames: Option<u32>,
 }
+
+/// What a spike frame takes, in the frame and in a worker arena.
+const SPIKE_BYTES: usize = 4 << 20;
 
 fn parse_options() -> Result<Options, String> {
     let mut options = Options {
@@ -62,6 +70,8 @@ fn parse_options() -> Result<Options, String> {
         frame_budget: 256 << 10,
         wait_for_profiler: None,
         telemetry_csv: None,
+        spike_every: None,
+        trim_within_frames: FrameConfig::default().trim_within_frames,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -76,6 +86,12 @@ fn parse_options() -> Result<Options, String> {
             "--frames-per-level" => options.frames_per_level = number("--frames-per-level")?.max(1),
             "--print-every" => options.print_every = number("--print-every")?.max(1),
             "--frame-budget" => options.frame_budget = number("--frame-budget")? as usize,
+            "--spike-every" => options.spike_every = Some(number("--spike-every")?.max(1)),
+            "--trim-within-frames" => {
+                let frames = number("--trim-within-frames")?;
+                options.trim_within_frames =
+                    Some(u32::try_from(frames).map_err(|_| "--trim-within-frames: too big")?);
+            }
             "--wait-for-profiler" => {
                 options.wait_for_profiler = Some(number("--wait-for-profiler")?);
             }
@@ -86,7 +102,8 @@ fn parse_options() -> Result<Options, String> {
             "--help" | "-h" => {
                 println!(
                     "usage: game_loop [--frames N] [--frames-per-level N] [--print-every N] \
-                     [--frame-budget BYTES] [--wait-for-profiler SECONDS] [--telemetry-csv PATH]"
+                     [--frame-budget BYTES] [--wait-for-profiler SECONDS] [--telemetry-csv PATH] \
+                     [--spike-every N] [--trim-within-frames N]"
                 );
                 std::process::exit(0);
             }
@@ -218,6 +235,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         budget_bytes: options.frame_budget,
         worker_count: 2,
         worker_budget_bytes: 64 << 10,
+        trim_within_frames: options.trim_within_frames,
         ..FrameConfig::default()
     });
     let mut level_arena = LevelArena::with_capacity("level", 256 << 10);
@@ -240,6 +258,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let frame_span = tracing::info_span!("frame").entered();
             telemetry.begin_frame(frame_number);
             let frame = frames.begin_frame();
+            if options
+                .spike_every
+                .is_some_and(|every| frame_number % every == every - 1)
+            {
+                frame.alloc_slice_fill_copy(SPIKE_BYTES, 1u8);
+                frame
+                    .workers()
+                    .acquire()
+                    .alloc_slice_fill_copy(SPIKE_BYTES, 2u8);
+            }
             let time = frame.index() as f32 / 60.0;
             let update = tracing::info_span!("update").entered();
             // Move every object; keep the positions for the next frame.

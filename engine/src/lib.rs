@@ -36,7 +36,7 @@ pub mod fuzzing {
 pub use arena::{
     AllocError, Arena, ArenaConfig, ArenaStats, ArenaView, BlockObserver, BlockTicket,
     DEFAULT_FIRST_CHUNK_BYTES, Growth, Mark, POISON_BYTE, PUSH_ALIGN, Scope, StackError,
-    set_block_observer,
+    TrimPolicy, set_block_observer,
 };
 pub use asset::format as asset_format;
 pub use asset::{

@@ -600,3 +600,50 @@ proptest! {
         run_frame_model(budget_bytes, script)?;
     }
 }
+
+#[test]
+fn a_spike_in_every_kind_of_frame_arena_goes_back_within_trim_within_frames() {
+    for within in [4, 5, 9, 20] {
+        let config = FrameConfig {
+            budget_bytes: 64 << 10,
+            worker_count: 2,
+            worker_budget_bytes: 16 << 10,
+            scratch_capacity_bytes: 16 << 10,
+            trim_within_frames: Some(within),
+            ..FrameConfig::default()
+        };
+        for spike_frame in 0..4u64 {
+            let mut frames = FrameArenas::new(config.clone());
+            let committed = |frames: &FrameArenas| -> usize {
+                frames
+                    .arenas()
+                    .map(|arena| arena.stats().committed_bytes)
+                    .sum()
+            };
+            // Two buffers, two workers (two arenas each: they are double-buffered)
+            // and one scratch arena at their starting size.
+            let usual = (64 << 10) * 2 + (16 << 10) * 5;
+            for frame_index in 0..=spike_frame + u64::from(within) {
+                let bytes = if frame_index == spike_frame {
+                    2 << 20
+                } else {
+                    1000
+                };
+                let frame = frames.begin_frame();
+                frame.alloc_slice_fill_copy(bytes, 1u8);
+                frame.workers().acquire().alloc_slice_fill_copy(bytes, 2u8);
+                frame.scratch(|tmp| tmp.alloc_slice_fill_copy(bytes, 3u8).len());
+                if frame_index == spike_frame {
+                    assert!(committed(&frames) >= usual + 3 * (2 << 20));
+                } else if frame_index < spike_frame {
+                    assert_eq!(committed(&frames), usual);
+                }
+            }
+            assert_eq!(
+                committed(&frames),
+                usual,
+                "within {within} frames, spike in frame {spike_frame}"
+            );
+        }
+    }
+}

@@ -1,11 +1,16 @@
 //! 10,000 frames of varying (bounded) size: once warm, the frame arenas (scratch
-//! included) hold a constant amount of memory and never grow again.
+//! included) never grow again; trimming (on by default) may give back what the
+//! first frames' growth over-reserved, once, and then they hold a constant amount
+//! of memory.
 
 use allocator_api2::vec::Vec as ArenaVec;
 use engine::{FrameArenas, FrameConfig, FrameSlice};
 
 const FRAMES: u64 = 10_000;
 const WARM_UP: u64 = 100;
+/// By then every arena has closed at least two trim windows after its growth
+/// (`FrameConfig::trim_within_frames` is 240 by default).
+const SETTLED: u64 = 1000;
 const MAX_OBJECTS: usize = 3000;
 
 /// A small deterministic generator (xorshift64*), so every run is the same.
@@ -43,11 +48,13 @@ fn committed_memory_stays_flat_over_10k_frames() {
         worker_count: 2,
         worker_budget_bytes: 1024,
         scratch_capacity_bytes: 512,
+        ..Default::default()
     });
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut kept: Option<(FrameSlice<u32>, u32)> = None;
     let mut warm: Option<Vec<(usize, usize, u64)>> = None;
-    let mut committed_at_warm_up = 0;
+    let mut settled: Option<Vec<(usize, usize, u64)>> = None;
+    let mut committed_when_settled = 0;
     let mut largest_frame = 0;
     let mut smallest_frame = usize::MAX;
 
@@ -111,14 +118,32 @@ fn committed_memory_stays_flat_over_10k_frames() {
         smallest_frame = smallest_frame.min(used);
         if tick + 1 == WARM_UP {
             warm = Some(memory(&frames));
-            committed_at_warm_up = frames.stats().committed_bytes;
         } else if let Some(warm) = &warm {
+            for ((now, at_warm_up), arena) in memory(&frames).iter().zip(warm).zip(frames.arenas())
+            {
+                assert_eq!(
+                    now.2,
+                    at_warm_up.2,
+                    "frame {tick}: `{}` grew after warm-up",
+                    arena.name()
+                );
+                assert!(
+                    now.0 <= at_warm_up.0,
+                    "frame {tick}: `{}` took memory after warm-up",
+                    arena.name()
+                );
+            }
+        }
+        if tick + 1 == SETTLED {
+            settled = Some(memory(&frames));
+            committed_when_settled = frames.stats().committed_bytes;
+        } else if let Some(settled) = &settled {
             assert_eq!(
                 &memory(&frames),
-                warm,
-                "frame {tick}: the arenas grew after warm-up"
+                settled,
+                "frame {tick}: the arenas changed after settling"
             );
-            assert_eq!(frames.stats().committed_bytes, committed_at_warm_up);
+            assert_eq!(frames.stats().committed_bytes, committed_when_settled);
         }
     }
     // The frames did vary, and went well past the starting budget.
@@ -128,10 +153,19 @@ fn committed_memory_stays_flat_over_10k_frames() {
     );
     assert!(largest_frame > 8 * 1024);
     assert!(frames.last_overflow().1 > 0);
-    let warm = warm.unwrap();
-    // One chunk per frame buffer, sized to its high-water mark.
-    assert_eq!((warm[0].1, warm[1].1), (1, 1));
-    for (arena, (committed, _, _)) in frames.arenas().zip(&warm) {
-        assert!(*committed >= arena.stats().high_water_bytes);
+    let settled = settled.unwrap();
+    // One chunk per frame buffer, sized to the frames' need.
+    assert_eq!((settled[0].1, settled[1].1), (1, 1));
+    for (arena, (committed, _, _)) in frames.arenas().zip(&settled) {
+        let stats = arena.stats();
+        assert!(
+            stats.trim_count <= 1,
+            "`{}` trimmed {} times",
+            stats.name,
+            stats.trim_count
+        );
+        if stats.trim_count == 0 {
+            assert!(*committed >= stats.high_water_bytes);
+        }
     }
 }

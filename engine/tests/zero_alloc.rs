@@ -298,6 +298,7 @@ fn main() {
         worker_count: THREADS,
         worker_budget_bytes: 32 * 1024,
         scratch_capacity_bytes: 64,
+        ..FrameConfig::default() // trimming on, as by default
     });
     const WARM_UP: u64 = 64;
     const MEASURED: u64 = 2_000;

@@ -195,6 +195,9 @@ impl Kind {
                     limit_bytes: limit,
                     budget_bytes: budget.map(usize::from),
                     debug_blocks: debug,
+                    // The model checks that a reset keeps room for the lifetime
+                    // high-water mark, which only holds without trimming.
+                    trim: None,
                 };
                 let built = Built {
                     initial,

@@ -57,6 +57,8 @@ impl Arena {
             }
             self.ptr.set(ptr.with_addr(end));
             self.allocation_count.set(self.allocation_count.get() + 1);
+            #[cfg(feature = "asan")]
+            super::sanitizer::unpoison(ptr.with_addr(start), size);
             // SAFETY: `start >= ptr` (nothing wraps, see above), and `ptr` is never
             // null (it starts dangling at 1 and otherwise points into a chunk).
             Some(unsafe { NonNull::new_unchecked(ptr.with_addr(start)) })
@@ -86,6 +88,8 @@ impl Arena {
         let (start, end) = bump::place_below(ptr.addr(), limit.addr(), size, align)?;
         self.ptr.set(ptr.with_addr(end));
         self.allocation_count.set(self.allocation_count.get() + 1);
+        #[cfg(feature = "asan")]
+        super::sanitizer::unpoison(ptr.with_addr(start), end - start);
         // SAFETY: `start >= ptr`, and `ptr` is never null (it starts dangling at 1
         // and otherwise points into a chunk).
         Some(unsafe { NonNull::new_unchecked(ptr.with_addr(start)) })

@@ -11,7 +11,7 @@
 //! The same top-block operations (release, grow in place, the floor that kept
 //! frame data sets) serve the engine's own collections (`crate::collections`).
 
-use super::Arena;
+use super::{Arena, sanitizer};
 use allocator_api2::alloc::{AllocError, Allocator};
 use std::alloc::Layout;
 use std::ptr::{self, NonNull};
@@ -42,7 +42,9 @@ impl Arena {
     fn hand_back_top(&self, bytes: usize) {
         let used = self.offset();
         self.raise_high_water(used);
-        self.ptr.set(self.ptr.get().wrapping_sub(bytes));
+        let top = self.ptr.get();
+        self.ptr.set(top.wrapping_sub(bytes));
+        sanitizer::poison(self.ptr.get(), bytes);
     }
 
     /// Hands the `size` bytes at `ptr` back to the arena if they are its most recent
@@ -82,6 +84,7 @@ impl Arena {
             return None;
         }
         let block = self.ptr.get().wrapping_sub(old_size);
+        sanitizer::unpoison(self.ptr.get(), extra);
         self.ptr.set(self.ptr.get().wrapping_add(extra));
         // SAFETY: `block` has the address of `ptr`, which is not null.
         Some(unsafe { NonNull::new_unchecked(block) })

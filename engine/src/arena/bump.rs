@@ -165,6 +165,46 @@ pub fn reset_chunk_capacity(
     }
 }
 
+/// Capacity of the chunk a trim leaves for a measured `need`: the need rounded up
+/// to a power of two, at least the arena's starting capacity and the default first
+/// chunk (the least a reset keeps, see [`reset_chunk_capacity`], so that a trim
+/// never undoes what a reset chose for the same need), capped by the limit.
+#[must_use]
+pub fn trim_chunk_capacity(
+    need: usize,
+    start_capacity: usize,
+    default_first_chunk: usize,
+    limit: Option<usize>,
+) -> usize {
+    let target = max(
+        max(
+            need.checked_next_power_of_two().unwrap_or(need),
+            start_capacity,
+        ),
+        default_first_chunk,
+    );
+    match limit {
+        Some(limit) => target.min(limit),
+        None => target,
+    }
+}
+
+/// Whether a trim replaces a chunk of `capacity` bytes with one of `target`.
+///
+/// Asked for (`requested`), any saving is worth it. Under the policy only a chunk of
+/// at least twice the target is, and not after a window in which the arena `grew`:
+/// its need, measured across chunks, can then miss the padding a chunk's end left
+/// (see [`reset_chunk_capacity`]), and trimming to it could make the next cycle grow
+/// again, and the next window trim again, for ever.
+#[must_use]
+pub fn should_trim(capacity: usize, target: usize, requested: bool, grew: bool) -> bool {
+    if requested {
+        capacity > target
+    } else {
+        !grew && capacity / 2 >= target
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +308,39 @@ mod tests {
             ..request(1)
         };
         assert_eq!(next_chunk_capacity(fixed), Err(GrowthRefused::Fixed));
+    }
+
+    #[test]
+    fn a_trimmed_chunk_covers_the_need_and_the_starting_capacity() {
+        assert_eq!(trim_chunk_capacity(1000, 4 << 20, 4096, None), 4 << 20);
+        assert_eq!(trim_chunk_capacity(5 << 20, 4 << 20, 4096, None), 8 << 20);
+        assert_eq!(trim_chunk_capacity(0, 64, 4096, None), 4096);
+        assert_eq!(
+            trim_chunk_capacity(1 << 20, 4096, 4096, Some(65_536)),
+            65_536
+        );
+        assert_eq!(trim_chunk_capacity(usize::MAX, 0, 4096, None), usize::MAX);
+        // Never below what a reset keeps for the same need.
+        for need in [0, 100, 5000, 1 << 20] {
+            let kept = reset_chunk_capacity(need, 64, 4096, None);
+            assert!(trim_chunk_capacity(need, 64, 4096, None) <= kept);
+            assert!(!should_trim(
+                kept,
+                trim_chunk_capacity(need, 64, 4096, None),
+                false,
+                false
+            ));
+        }
+    }
+
+    #[test]
+    fn the_policy_trims_only_a_chunk_twice_the_target_after_a_window_without_growth() {
+        assert!(should_trim(8 << 20, 4 << 20, false, false));
+        assert!(!should_trim((8 << 20) - 1, 4 << 20, false, false));
+        assert!(!should_trim(64 << 20, 4 << 20, false, true));
+        // Asked for, any saving counts, growth or not.
+        assert!(should_trim((4 << 20) + 64, 4 << 20, true, true));
+        assert!(!should_trim(4 << 20, 4 << 20, true, false));
     }
 
     #[test]

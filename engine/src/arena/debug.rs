@@ -6,7 +6,7 @@
 //! [`set_block_observer`], and the arena only calls the [`BlockObserver`] it was
 //! given.
 
-use super::Arena;
+use super::{Arena, sanitizer};
 use std::ptr;
 use std::sync::OnceLock;
 
@@ -169,10 +169,14 @@ impl Arena {
             };
             let (lo, hi) = (from.max(base), to.min(end));
             if lo < hi {
+                let start = chunks[index].start().wrapping_add(lo - base);
+                // Alignment padding in the range was never handed out, so the `asan`
+                // feature keeps it poisoned; the caller poisons it all again after.
+                sanitizer::unpoison(start, hi - lo);
                 // SAFETY: `lo..hi` lies within the used part of chunk `index`
                 // (`base..end`), and `&mut self` proves no reference points into it.
                 unsafe {
-                    ptr::write_bytes(chunks[index].start().add(lo - base), POISON_BYTE, hi - lo);
+                    ptr::write_bytes(start, POISON_BYTE, hi - lo);
                 }
             }
         }

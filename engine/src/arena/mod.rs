@@ -9,7 +9,10 @@
 //!   their `try_` twins), defined once for every arena type; `place.rs`: the
 //!   primitives through which `Arena`'s family writes values into fresh memory;
 //! - `stack.rs`: marks, rewind, push, pop and reset; `scope.rs`: scopes;
+//! - `trim.rs`: giving back memory a spike took, by policy at a reset or on request;
 //! - `debug.rs`: debug mode's block records, poisoning and block events;
+//! - `sanitizer.rs`: AddressSanitizer poisoning of what is not handed out (feature
+//!   `asan`);
 //! - `undo.rs`: undoing a failed operation exactly, for owners such as the asset
 //!   arena;
 //! - `allocator.rs`: `&Arena` as an `allocator_api2` allocator;
@@ -26,15 +29,17 @@ mod error;
 mod growth;
 mod inspect;
 mod place;
+mod sanitizer;
 mod scope;
 mod short_copy;
 mod stack;
 mod stats;
 mod threads;
+mod trim;
 mod typed;
 mod undo;
 
-pub use config::{ArenaConfig, DEFAULT_FIRST_CHUNK_BYTES, Growth};
+pub use config::{ArenaConfig, DEFAULT_FIRST_CHUNK_BYTES, Growth, TrimPolicy};
 pub use debug::{BlockObserver, BlockTicket, POISON_BYTE, set_block_observer};
 pub use error::{AllocError, StackError};
 pub use inspect::ArenaView;
@@ -139,6 +144,9 @@ pub struct Arena {
     steady_chunk: Unshared<Cell<*mut u8>>,
     /// Logical offset of `chunk_start`.
     chunk_base: Unshared<Cell<usize>>,
+    /// The most bytes in use at once in the current trim window (since the arena
+    /// was made if it has no [`TrimPolicy`]); `peak_before_window` keeps the peak
+    /// of the windows before, for the stats.
     high_water: Unshared<Cell<usize>>,
     /// While steady, the address `high_water` bytes into the chunk (at most its
     /// end); null otherwise. A [`scope`](Arena::scope) exit that finds `ptr` at or
@@ -150,6 +158,17 @@ pub struct Arena {
     committed: Unshared<Cell<usize>>,
     grow_count: Unshared<Cell<u64>>,
     reset_count: u64,
+    /// The reset taken while `reset_count` equals this closes the trim window
+    /// (see `trim.rs`); `u64::MAX` without a [`TrimPolicy`] or a requested trim.
+    trim_check_at: u64,
+    /// The peak of the trim windows before the current one.
+    peak_before_window: usize,
+    /// `grow_count` when the current trim window began.
+    window_grow_count: u64,
+    /// Whether [`trim`](Arena::trim) asked the next reset to trim whatever it can.
+    trim_requested: bool,
+    trim_count: u64,
+    trimmed_bytes: u64,
     /// Chunks held, kept beside the chunk list so that `stats` never reads the
     /// slow state.
     chunk_count: Unshared<Cell<usize>>,
@@ -308,6 +327,12 @@ impl Arena {
             committed: Unshared::new(Cell::new(0)),
             grow_count: Unshared::new(Cell::new(0)),
             reset_count: 0,
+            trim_check_at: u64::MAX,
+            peak_before_window: 0,
+            window_grow_count: 0,
+            trim_requested: false,
+            trim_count: 0,
+            trimmed_bytes: 0,
             chunk_count: Unshared::new(Cell::new(0)),
             in_slow_path: Unshared::new(Cell::new(false)),
             hand_back_floor: Unshared::new(Cell::new(0)),
@@ -339,6 +364,7 @@ impl Arena {
             arena.chunk_count.set(1);
             arena.enter_chunk(0);
         }
+        arena.begin_trim_window(0);
         arena.begin_cycle();
         arena
     }
@@ -383,11 +409,17 @@ impl Arena {
             name: Arc::clone(&self.name),
             used_bytes,
             committed_bytes: self.committed.get(),
-            high_water_bytes: self.high_water.get().max(used_bytes),
+            high_water_bytes: self
+                .high_water
+                .get()
+                .max(self.peak_before_window)
+                .max(used_bytes),
             allocation_count: self.allocation_count.get(),
             chunk_count,
             grow_count: self.grow_count.get(),
             reset_count: self.reset_count,
+            trim_count: self.trim_count,
+            trimmed_bytes: self.trimmed_bytes,
             limit_bytes: self.config.limit_bytes,
             budget_bytes: self.config.budget_bytes,
         }

@@ -122,6 +122,8 @@ impl Arena {
                 now >= entry.ptr && entry.chunk_start == self.chunk_start.get(),
                 "a steady scope's body went below its entry or into another chunk"
             );
+            #[cfg(feature = "asan")]
+            super::sanitizer::poison_between(entry.ptr, now);
             self.ptr.set(entry.ptr);
             return;
         }

@@ -4,7 +4,9 @@
 
 use super::backing::Chunk;
 use super::bump;
-use super::{AllocError, Arena, DEFAULT_FIRST_CHUNK_BYTES, StackError, debug, stack_failed};
+use super::{
+    AllocError, Arena, DEFAULT_FIRST_CHUNK_BYTES, StackError, debug, sanitizer, stack_failed,
+};
 use std::alloc::Layout;
 use std::mem::{self, MaybeUninit};
 use std::sync::Arc;
@@ -279,7 +281,9 @@ impl Arena {
             // Fast path: the mark is in the current chunk.
             self.raise_high_water(used);
             let within = mark.offset - self.chunk_base.get();
+            let top = self.ptr.get();
             self.ptr.set(self.chunk_start.get().wrapping_add(within));
+            sanitizer::poison_between(self.ptr.get(), top);
             return Ok(());
         }
         self.retreat_to(mark.offset);
@@ -290,7 +294,9 @@ impl Arena {
     /// in debug mode). If the arena had grown to several chunks, they are replaced
     /// by one chunk big enough for the high-water mark (rounded up to a power of
     /// two, and at least twice the first chunk, which the cycle outgrew), so the
-    /// next cycle of the same work needs no new memory.
+    /// next cycle of the same work needs no new memory. With a
+    /// [`TrimPolicy`](crate::TrimPolicy), or after [`trim`](Arena::trim), the reset
+    /// that closes a measuring window may also replace that chunk by a smaller one.
     ///
     /// ```
     /// let mut arena = engine::Arena::new("frame");
@@ -305,7 +311,7 @@ impl Arena {
     #[inline]
     pub fn reset(&mut self) {
         let start = self.steady_chunk.get();
-        if start.is_null() {
+        if start.is_null() || self.reset_count == self.trim_check_at {
             self.reset_chunks();
             return;
         }
@@ -317,6 +323,8 @@ impl Arena {
                 && start == self.chunk_start.get()
         );
         self.count_reset(self.ptr.get().addr() - start.addr());
+        #[cfg(feature = "asan")]
+        sanitizer::poison_between(start, self.ptr.get());
         self.ptr.set(start);
     }
 
@@ -330,9 +338,11 @@ impl Arena {
 
     /// [`reset`](Arena::reset) outside the steady state, out of line so that the
     /// common case stays a few instructions: debug-mode poisoning, going back to one
-    /// chunk, and beginning a steady cycle where the arena can have one.
+    /// chunk, closing a trim window, and beginning a steady cycle where the arena
+    /// can have one.
     #[inline(never)]
     pub(super) fn reset_chunks(&mut self) {
+        let closes_trim_window = self.reset_count == self.trim_check_at;
         let used = self.offset();
         self.count_reset(used);
         if self.config.debug_blocks {
@@ -345,12 +355,6 @@ impl Arena {
             debug::blocks_discarded(&self.name);
         }
         slow.blocks.clear();
-        if slow.chunks.is_empty() {
-            // Only in debug mode, which is never steady: a chunkless arena is steady
-            // otherwise, and reaches the fast path instead.
-            debug_assert!(self.config.debug_blocks);
-            return;
-        }
         if slow.chunks.len() > 1 {
             let target = bump::reset_chunk_capacity(
                 high_water,
@@ -394,6 +398,13 @@ impl Arena {
             }
             None => self.enter_no_chunk(),
         }
+        if closes_trim_window {
+            self.close_trim_window();
+        }
+        if let Some(chunk) = self.slow.get_mut().chunks.first() {
+            // All of the one chunk is free again (a fresh chunk is poisoned already).
+            sanitizer::poison(chunk.start(), chunk.capacity());
+        }
         self.begin_cycle();
     }
 
@@ -414,6 +425,7 @@ impl Arena {
                 debug::block_freed(&self.name, block);
             }
         }
+        let (top, top_index) = (self.ptr.get(), self.chunk_index.get());
         if target < self.chunk_base.get() {
             let chunks = &self.slow.get_mut().chunks;
             let index = (0..self.chunk_index.get())
@@ -424,6 +436,16 @@ impl Arena {
         }
         let within = target - self.chunk_base.get();
         self.ptr.set(self.chunk_start.get().wrapping_add(within));
+        if top_index == self.chunk_index.get() {
+            sanitizer::poison_between(self.ptr.get(), top);
+        } else {
+            // The chunks left become spares: poisoned whole, as new chunks are.
+            sanitizer::poison_between(self.ptr.get(), self.chunk_end.get());
+            let chunks = &self.slow.get_mut().chunks;
+            for chunk in &chunks[self.chunk_index.get() + 1..=top_index] {
+                sanitizer::poison(chunk.start(), chunk.capacity());
+            }
+        }
         if self.config.debug_blocks {
             self.limit.set(self.ptr.get());
         }

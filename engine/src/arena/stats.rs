@@ -37,6 +37,11 @@ pub struct ArenaStats {
     pub grow_count: u64,
     /// How many times the arena was reset.
     pub reset_count: u64,
+    /// How many times the arena gave memory back to the system: a trim under its
+    /// [`TrimPolicy`](crate::TrimPolicy) or by [`Arena::trim`](crate::Arena::trim).
+    pub trim_count: u64,
+    /// Bytes those trims gave back, in all (what `committed_bytes` went down by).
+    pub trimmed_bytes: u64,
     /// The arena's limit, the hard cap on `committed_bytes`, if it has one
     /// ([`ArenaConfig::limit_bytes`](crate::ArenaConfig::limit_bytes)).
     pub limit_bytes: Option<usize>,

@@ -1,5 +1,7 @@
 //! How the frame arenas are sized.
 
+use crate::TrimPolicy;
+
 /// Construction options for [`FrameArenas`](crate::FrameArenas).
 ///
 /// ```
@@ -33,6 +35,36 @@ pub struct FrameConfig {
     /// `begin_frame` sizes it to its high-water mark. `0` defers each arena's first
     /// chunk to its first allocation.
     pub scratch_capacity_bytes: usize,
+    /// After a frame that needed far more memory than the frames around it, the
+    /// frame buffers, worker and scratch arenas give the extra memory back to the
+    /// system by the `begin_frame` of this many frames later (values below 4 act as
+    /// 4: a buffer is reset two frames after its frame, and every other frame). Each arena measures its need over
+    /// windows of frames and, at a window's end, replaces a chunk at least twice
+    /// that need (and its starting size) by a smaller one; see
+    /// [`TrimPolicy`](crate::TrimPolicy), which this sets for each arena. Frames
+    /// whose need does not change never trim. `None`: a spike's memory stays
+    /// committed. [`FrameArenas::trim`](crate::FrameArenas::trim) gives memory
+    /// back on request either way.
+    pub trim_within_frames: Option<u32>,
+}
+
+impl FrameConfig {
+    /// The trim policy of a frame buffer. Frame N's buffer is reset at the start of
+    /// frame N + 2 and then every other frame, so its R-th reset after that one is
+    /// at frame N + 2 + 2R.
+    pub(super) fn buffer_trim(&self) -> Option<TrimPolicy> {
+        self.trim_within_frames.map(|frames| TrimPolicy {
+            within_resets: (frames.saturating_sub(2) / 2).max(1),
+        })
+    }
+
+    /// The trim policy of a worker or scratch arena, reset at the start of every
+    /// frame: frame N's R-th reset after the one that ends it is at frame N + 1 + R.
+    pub(super) fn per_frame_trim(&self) -> Option<TrimPolicy> {
+        self.trim_within_frames.map(|frames| TrimPolicy {
+            within_resets: frames.saturating_sub(1).max(1),
+        })
+    }
 }
 
 impl Default for FrameConfig {
@@ -43,6 +75,7 @@ impl Default for FrameConfig {
             worker_count: 0,
             worker_budget_bytes: 1 << 20,
             scratch_capacity_bytes: 256 << 10,
+            trim_within_frames: Some(TrimPolicy::DEFAULT.within_resets),
         }
     }
 }

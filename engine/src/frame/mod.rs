@@ -144,27 +144,40 @@ impl FrameArenas {
     pub fn new(config: FrameConfig) -> FrameArenas {
         // Each arena starts with its budget committed and carries it, so that its
         // stats (and the telemetry that reads them) report overflow against it.
-        let arena = |name: String, budget_bytes: usize| {
+        let arena = |name: String, budget_bytes: usize, trim| {
             Arena::with_config(
                 name,
                 ArenaConfig {
                     initial_capacity: budget_bytes.max(1),
                     budget_bytes: Some(budget_bytes),
+                    trim,
                     ..ArenaConfig::default()
                 },
             )
         };
-        let buffer = |suffix: &str| arena(format!("{}.{suffix}", config.name), config.budget_bytes);
+        let buffer = |suffix: &str| {
+            arena(
+                format!("{}.{suffix}", config.name),
+                config.budget_bytes,
+                config.buffer_trim(),
+            )
+        };
         let id = NEXT_FRAMES_ID.fetch_add(1, Ordering::Relaxed);
         FrameArenas {
             buffers: [buffer("a"), buffer("b")],
+            // Worker arenas are double-buffered too: each is reset every other frame.
             workers: WorkerPool::new(
                 config.name,
                 config.worker_count,
                 config.worker_budget_bytes,
+                config.buffer_trim(),
                 id,
             ),
-            scratch: ScratchArenas::new(config.name, config.scratch_capacity_bytes),
+            scratch: ScratchArenas::new(
+                config.name,
+                config.scratch_capacity_bytes,
+                config.per_frame_trim(),
+            ),
             id,
             config,
             current: None,
@@ -211,6 +224,43 @@ impl FrameArenas {
             index,
             owner: self.id,
         }
+    }
+
+    /// Gives memory back to the system now, from every frame buffer, worker and
+    /// scratch arena ([`Arena::trim`]), and returns how many bytes: for a game that
+    /// knows a spike is over (a loading screen, a cut scene) and will not wait for
+    /// [`FrameConfig::trim_within_frames`].
+    ///
+    /// Arenas holding nothing (the scratch arenas between frames) go back to their
+    /// starting size now. The buffers hold the last two frames' data, which stays
+    /// where it is: each goes back to what it holds then at its next reset, in the
+    /// next two `begin_frame`s; so do worker arenas, at the next one.
+    ///
+    /// # Costs
+    /// A free, and an allocation from the system, per arena whose chunk is
+    /// replaced; a frame that needs more afterwards grows again.
+    ///
+    /// ```
+    /// use engine::{FrameArenas, FrameConfig};
+    ///
+    /// let config = FrameConfig { budget_bytes: 64 << 10, trim_within_frames: None, ..Default::default() };
+    /// let mut frames = FrameArenas::new(config);
+    /// frames.begin_frame().alloc_slice_fill_copy(4 << 20, 0u8); // a loading frame
+    /// for _ in 0..2 {
+    ///     frames.begin_frame();
+    /// }
+    /// let before = frames.stats().committed_bytes;
+    /// frames.trim();
+    /// frames.begin_frame();
+    /// frames.begin_frame();
+    /// assert!(frames.stats().committed_bytes < before - (3 << 20));
+    /// ```
+    pub fn trim(&mut self) -> usize {
+        let mut given_back = self.scratch.trim() + self.workers.trim();
+        for arena in &mut self.buffers {
+            given_back += arena.trim();
+        }
+        given_back
     }
 
     /// Index of the frame in progress (0 for the first; also 0 before any).

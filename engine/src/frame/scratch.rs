@@ -10,7 +10,7 @@
 //! loan, and dropping it, on return or unwind, gives the arena back.
 
 use super::Frame;
-use crate::{Arena, ArenaConfig, Scope};
+use crate::{Arena, ArenaConfig, Scope, TrimPolicy};
 use std::cell::{OnceCell, RefCell, RefMut};
 use std::fmt;
 
@@ -23,6 +23,7 @@ pub(super) struct ScratchArenas {
     /// Prefix of the arenas' names (`FrameConfig::name`).
     name: &'static str,
     capacity_bytes: usize,
+    trim: Option<TrimPolicy>,
 }
 
 /// One scratch arena and the link to the next depth's.
@@ -56,11 +57,16 @@ struct ScratchLease<'f> {
 
 impl ScratchArenas {
     /// No arenas yet: each is made the first time a frame nests scratch that deep.
-    pub(super) fn new(name: &'static str, capacity_bytes: usize) -> ScratchArenas {
+    pub(super) fn new(
+        name: &'static str,
+        capacity_bytes: usize,
+        trim: Option<TrimPolicy>,
+    ) -> ScratchArenas {
         ScratchArenas {
             first: OnceCell::new(),
             name,
             capacity_bytes,
+            trim,
         }
     }
 
@@ -73,6 +79,17 @@ impl ScratchArenas {
             node.arena.get_mut().reset();
             link = &mut node.next;
         }
+    }
+
+    /// Trims every scratch arena ([`Arena::trim`]); returns the bytes given back.
+    pub(super) fn trim(&mut self) -> usize {
+        let mut given_back = 0;
+        let mut link = &mut self.first;
+        while let Some(node) = link.get_mut() {
+            given_back += node.arena.get_mut().trim();
+            link = &mut node.next;
+        }
+        given_back
     }
 
     /// The lender for one frame, holding `self` borrowed for as long as it lives.
@@ -99,6 +116,7 @@ impl ScratchArenas {
             format!("{}.scratch{depth}", self.name),
             ArenaConfig {
                 initial_capacity: self.capacity_bytes,
+                trim: self.trim,
                 ..ArenaConfig::default()
             },
         );

@@ -14,7 +14,7 @@
 
 use super::handoff::FrameSlice;
 use crate::Arena;
-use crate::ArenaConfig;
+use crate::{ArenaConfig, TrimPolicy};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -90,6 +90,8 @@ pub struct WorkerPool {
     slot_count: AtomicUsize,
     name: &'static str,
     budget_bytes: usize,
+    /// The trim policy of its arenas (see `FrameConfig::trim_within_frames`).
+    trim: Option<TrimPolicy>,
     /// The `FrameArenas`' id, stamped on kept handles.
     owner: u64,
     frame_index: u64,
@@ -181,6 +183,7 @@ impl WorkerPool {
         name: &'static str,
         worker_count: usize,
         budget_bytes: usize,
+        trim: Option<TrimPolicy>,
         owner: u64,
     ) -> WorkerPool {
         let pool = WorkerPool {
@@ -188,6 +191,7 @@ impl WorkerPool {
             slot_count: AtomicUsize::new(0),
             name,
             budget_bytes,
+            trim,
             owner,
             frame_index: 0,
             set: 0,
@@ -321,6 +325,19 @@ impl WorkerPool {
         }
     }
 
+    /// [`Arena::trim`] on both arenas of every slot; the bytes given back now.
+    pub(super) fn trim(&mut self) -> usize {
+        let mut given_back = 0;
+        let mut link = Some(&mut self.first);
+        while let Some(segment) = link {
+            for slot in segment.slots.iter_mut().filter_map(OnceLock::get_mut) {
+                given_back += slot.arenas.iter_mut().map(Arena::trim).sum::<usize>();
+            }
+            link = segment.next.get_mut();
+        }
+        given_back
+    }
+
     /// Whether lease `lease` of slot `slot_index` has ended, so that what it kept
     /// can be read: a `true` here (an `Acquire` load) orders every write the lease
     /// made before the caller's reads.
@@ -360,6 +377,7 @@ impl WorkerPool {
                 ArenaConfig {
                     initial_capacity: self.budget_bytes.max(1),
                     budget_bytes: Some(self.budget_bytes),
+                    trim: self.trim,
                     ..ArenaConfig::default()
                 },
             )

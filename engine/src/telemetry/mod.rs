@@ -112,6 +112,8 @@ struct ArenaState {
     recorded: bool,
     grow_count: u64,
     reset_count: u64,
+    trim_count: u64,
+    trimmed_bytes: u64,
     #[cfg(feature = "tracy")]
     pool: tracy::ChunkPool,
 }
@@ -238,6 +240,8 @@ impl Telemetry {
     ///     chunk_count: 3,
     ///     grow_count: 3,
     ///     reset_count: 9,
+    ///     trim_count: 0,
+    ///     trimmed_bytes: 0,
     ///     limit_bytes: None,
     ///     budget_bytes: None,
     /// };
@@ -273,7 +277,11 @@ impl Telemetry {
         let state = &mut self.arenas[index];
         // The first chunk an arena takes is its starting memory, not growth.
         let grow_events = stats.grow_count.saturating_sub(state.grow_count.max(1));
+        let trim_events = stats.trim_count.saturating_sub(state.trim_count);
+        let trimmed_bytes = stats.trimmed_bytes.saturating_sub(state.trimmed_bytes);
         state.grow_count = stats.grow_count;
+        state.trim_count = stats.trim_count;
+        state.trimmed_bytes = stats.trimmed_bytes;
         state.reset_count = stats.reset_count;
         state.recorded = true;
         let entry = self.report.next_entry(&stats.name);
@@ -283,6 +291,8 @@ impl Telemetry {
         entry.high_water_bytes = stats.high_water_bytes;
         entry.allocation_count = stats.allocation_count;
         entry.grow_events = grow_events;
+        entry.trim_events = trim_events;
+        entry.trimmed_bytes = trimmed_bytes;
         entry.overflow_bytes = overflow_bytes;
         entry.reset_count = stats.reset_count;
         entry.budget_bytes = stats.budget_bytes;
@@ -410,6 +420,8 @@ impl Telemetry {
                 recorded: false,
                 grow_count: 0,
                 reset_count: 0,
+                trim_count: 0,
+                trimmed_bytes: 0,
                 #[cfg(feature = "tracy")]
                 pool: tracy::ChunkPool::new(name),
             });

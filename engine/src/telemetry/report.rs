@@ -103,6 +103,11 @@ pub struct ArenaReport {
     /// The arena's limit, the hard cap on its committed bytes, if it has one
     /// ([`ArenaStats::limit_bytes`](crate::ArenaStats::limit_bytes)).
     pub limit_bytes: Option<usize>,
+    /// Trims since the arena was last recorded: times it gave memory back to the
+    /// system ([`TrimPolicy`](crate::TrimPolicy), [`Arena::trim`](crate::Arena::trim)).
+    pub trim_events: u64,
+    /// Bytes those trims gave back.
+    pub trimmed_bytes: u64,
 }
 
 /// Every arena's [`ArenaReport`] for one frame, from [`Telemetry::report`](crate::Telemetry::report).
@@ -150,7 +155,7 @@ impl Eq for MemoryReport {}
 impl MemoryReport {
     /// The header line of [`write_csv`](MemoryReport::write_csv)'s rows, without a
     /// line break.
-    pub const CSV_HEADER: &'static str = "frame_index,kind,name,used_bytes,committed_bytes,high_water_bytes,allocation_count,grow_events,overflow_bytes,reset_count,budget_bytes,limit_bytes";
+    pub const CSV_HEADER: &'static str = "frame_index,kind,name,used_bytes,committed_bytes,high_water_bytes,allocation_count,grow_events,overflow_bytes,reset_count,budget_bytes,limit_bytes,trim_events,trimmed_bytes";
 
     /// The frame recorded.
     ///
@@ -196,6 +201,8 @@ impl MemoryReport {
                 reset_count: 0,
                 budget_bytes: None,
                 limit_bytes: None,
+                trim_events: 0,
+                trimmed_bytes: 0,
             });
         }
         let entry = &mut self.entries[self.len];
@@ -262,9 +269,9 @@ impl MemoryReport {
     /// telemetry.report().write_csv(&mut csv).unwrap();
     /// assert_eq!(
     ///     String::from_utf8(csv).unwrap(),
-    ///     "3,level,\"level, main\",8,4096,8,1,0,0,0,,1048576\n",
+    ///     "3,level,\"level, main\",8,4096,8,1,0,0,0,,1048576,0,0\n",
     /// );
-    /// assert_eq!(MemoryReport::CSV_HEADER.split(',').count(), 12);
+    /// assert_eq!(MemoryReport::CSV_HEADER.split(',').count(), 14);
     /// ```
     pub fn write_csv(&self, out: &mut impl io::Write) -> io::Result<()> {
         for arena in self.arenas() {
@@ -288,7 +295,7 @@ impl MemoryReport {
             if let Some(limit) = arena.limit_bytes {
                 write!(out, "{limit}")?;
             }
-            out.write_all(b"\n")?;
+            writeln!(out, ",{},{}", arena.trim_events, arena.trimmed_bytes)?;
         }
         Ok(())
     }

@@ -1,5 +1,5 @@
 //! What Tracy is told: a memory pool and a plot per arena, frame marks, messages for
-//! growth and overflow, and the per-allocation pools. Built only with the `tracy`
+//! growth, trims and overflow, and the per-allocation pools. Built only with the `tracy`
 //! feature.
 //!
 //! Two rules of the profiler shape this file. It keys a pool (and a plot) by the
@@ -129,7 +129,7 @@ impl TracyReporter {
     }
 
     /// Sends one arena's frame: its plot value, its pool's changes, and a message for
-    /// growth or overflow.
+    /// growth, a trim or overflow.
     pub(crate) fn record(
         &mut self,
         pool: &mut ChunkPool,
@@ -153,6 +153,17 @@ impl TracyReporter {
                 self.message,
                 "arena `{}` grew: {} new chunk(s), {} bytes committed (frame {})",
                 report.name, report.grow_events, report.committed_bytes, report.frame_index
+            );
+            self.client.message(&self.message, 0);
+        }
+        if report.trim_events > 0 {
+            // The pool already shows the drop: the big chunk freed, the small one
+            // allocated (`report_chunks` above).
+            self.message.clear();
+            let _ = write!(
+                self.message,
+                "arena `{}` trimmed: {} bytes given back, {} bytes committed (frame {})",
+                report.name, report.trimmed_bytes, report.committed_bytes, report.frame_index
             );
             self.client.message(&self.message, 0);
         }

@@ -89,6 +89,10 @@ fn pop_gives_back_the_blocks_padding_too() {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "asan",
+    ignore = "reads freed bytes, which the `asan` feature poisons (tests/asan_poison.rs)"
+)]
 fn popped_bytes_are_poisoned() {
     let mut arena = debug_arena("debug");
     let kept = arena.alloc_slice_fill_copy(16, 0x11u8).as_ptr();
@@ -101,6 +105,10 @@ fn popped_bytes_are_poisoned() {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "asan",
+    ignore = "reads freed bytes, which the `asan` feature poisons (tests/asan_poison.rs)"
+)]
 fn rewound_bytes_are_poisoned_across_chunks() {
     let mut arena = Arena::with_config(
         "debug",
@@ -127,6 +135,10 @@ fn rewound_bytes_are_poisoned_across_chunks() {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "asan",
+    ignore = "reads freed bytes, which the `asan` feature poisons (tests/asan_poison.rs)"
+)]
 fn scope_poisons_what_it_frees() {
     let mut arena = debug_arena("debug");
     // A raw pointer carries no borrow, so it may leave the scope (a reference may not).
@@ -137,6 +149,10 @@ fn scope_poisons_what_it_frees() {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "asan",
+    ignore = "reads freed bytes, which the `asan` feature poisons (tests/asan_poison.rs)"
+)]
 fn reset_poisons_everything() {
     let mut arena = Arena::with_config(
         "debug",
@@ -160,6 +176,10 @@ fn reset_poisons_everything() {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "asan",
+    ignore = "reads freed bytes, which the `asan` feature poisons (tests/asan_poison.rs)"
+)]
 fn a_normal_arena_does_not_poison() {
     let mut arena = Arena::new("plain");
     let ptr = arena.alloc_slice_fill_copy(16, 0x66u8).as_ptr();

@@ -22,6 +22,7 @@ mod slices;
 mod stats;
 mod strings;
 mod threads;
+mod trim;
 
 use engine::{Arena, ArenaConfig};
 

@@ -16,6 +16,8 @@ fn a_new_arena_reports_nothing_in_use() {
             chunk_count: 0,
             grow_count: 0,
             reset_count: 0,
+            trim_count: 0,
+            trimmed_bytes: 0,
             limit_bytes: None,
             budget_bytes: None,
         }

@@ -3,7 +3,7 @@
 //! This is the only place that calls `std::alloc`. Everything above it sees a chunk
 //! as a start pointer, a capacity and the logical offset at which it begins.
 
-use crate::arena::bump;
+use crate::arena::{bump, sanitizer};
 use std::alloc::{self, Layout};
 use std::ptr::NonNull;
 
@@ -43,6 +43,8 @@ impl Chunk {
             unsafe { alloc::dealloc(start.as_ptr(), layout) };
             return None;
         }
+        // Nothing in it is handed out yet (see `sanitizer.rs`).
+        sanitizer::poison(start.as_ptr(), capacity);
         Some(Chunk {
             start,
             capacity,
@@ -71,6 +73,8 @@ impl Chunk {
 
 impl Drop for Chunk {
     fn drop(&mut self) {
+        // The system allocator may hand these bytes to anyone next.
+        sanitizer::unpoison(self.start.as_ptr(), self.capacity);
         // SAFETY: `start` came from `alloc::alloc` with exactly this layout in
         // `Chunk::allocate` (which checked the layout), and a chunk is dropped once.
         unsafe {

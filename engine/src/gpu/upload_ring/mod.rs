@@ -297,6 +297,9 @@ impl GpuUploadRing {
             chunk_count,
             grow_count: self.grow_count,
             reset_count: self.frame_count,
+            // The ring's regions are sized at construction and never given back.
+            trim_count: 0,
+            trimmed_bytes: 0,
             limit_bytes: None,
             budget_bytes: self.budget_bytes,
         }
