@@ -458,7 +458,7 @@ fn trims_shrink_the_pools_and_send_a_message() {
         let trim_frames = rows.iter().filter(|row| row.trim_events > 0).count();
         assert_eq!(messages, trim_frames, "{name}: trim messages");
     }
-    for name in ["frame.a", "frame.b", "frame.worker0"] {
+    for name in ["frame.a", "frame.b", "frame.worker0.a", "frame.worker0.b"] {
         let rows = &report[name];
         let trims = rows.iter().filter(|row| row.trim_events > 0).count();
         assert!(trims >= 1, "{name} never trimmed");
