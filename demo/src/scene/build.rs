@@ -371,16 +371,7 @@ pub(crate) mod tests {
         keys.sort_unstable();
         let instances = keys
             .iter()
-            .map(|&key| {
-                let object = &input.objects[ObjectKind::index_of(key)];
-                let b = object.brightness;
-                Instance {
-                    position: object.position.to_array(),
-                    scale: object.scale,
-                    rotation: object.rotation,
-                    tint: [b, b, b, 255],
-                }
-            })
+            .map(|&key| instance_of(&input.objects[ObjectKind::index_of(key)]))
             .collect();
         let mut draws = std::vec::Vec::<DrawCmd>::new();
         let mut uniforms = std::vec::Vec::new();

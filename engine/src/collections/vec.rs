@@ -526,23 +526,11 @@ impl<'a, T> ArenaVec<'a, T> {
     where
         T: Clone,
     {
-        /// Sets the list's length to what was written, also when a `clone` panics:
-        /// keeping the count in a local (not the list) through the loop lets the
-        /// compiler turn the clones of a `Copy` type into one copy.
-        struct SetLenOnDrop<'l, 'a, T> {
-            list: &'l mut ApiVec<T, &'a Arena>,
-            len: usize,
-        }
-        impl<T> Drop for SetLenOnDrop<'_, '_, T> {
-            fn drop(&mut self) {
-                // SAFETY: the first `len` slots are initialized (the loop below
-                // counts each slot after writing it) and within the capacity.
-                unsafe { self.list.set_len(self.len) };
-            }
-        }
+        // The count stays in a local (`FilledLength`) through the loop, which lets
+        // the compiler turn the clones of a `Copy` type into one copy.
         self.reserve(items.len());
         let start = self.list.as_mut_ptr();
-        let mut written = SetLenOnDrop {
+        let mut written = FilledLength {
             len: self.list.len(),
             list: &mut self.list,
         };
@@ -801,9 +789,10 @@ impl<T> Extend<T> for ArenaVec<'_, T> {
     }
 }
 
-/// The length of a list being filled past its recorded length, written back when
-/// the round ends, also by a panic in the iterator (so what was written is dropped
-/// with the list).
+/// The length of a list being filled past its recorded length (by `extend`,
+/// `extend_from_slice` and `resize`), written back when the filling ends, also by
+/// a panic in an iterator or a `clone` (so what was written is dropped with the
+/// list).
 struct FilledLength<'v, 'a, T> {
     list: &'v mut ApiVec<T, &'a Arena>,
     len: usize,
@@ -811,8 +800,8 @@ struct FilledLength<'v, 'a, T> {
 
 impl<T> Drop for FilledLength<'_, '_, T> {
     fn drop(&mut self) {
-        // SAFETY: `extend` initialized every slot below `len` and kept `len` within
-        // the capacity.
+        // SAFETY: its users initialize every slot below `len` (each slot is counted
+        // after it is written) and keep `len` within the capacity.
         unsafe { self.list.set_len(self.len) };
     }
 }

@@ -234,7 +234,7 @@ impl FrameArenas {
     /// Arenas holding nothing (the scratch arenas between frames) go back to their
     /// starting size now. The buffers hold the last two frames' data, which stays
     /// where it is: each goes back to what it holds then at its next reset, in the
-    /// next two `begin_frame`s; so do worker arenas, at the next one.
+    /// next two `begin_frame`s, and so do the (double-buffered) worker arenas.
     ///
     /// # Costs
     /// A free, and an allocation from the system, per arena whose chunk is

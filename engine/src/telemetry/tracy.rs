@@ -148,34 +148,33 @@ impl TracyReporter {
         unsafe { sys::___tracy_emit_plot_int(pool.names.used_plot.as_ptr(), used) };
         pool.report_chunks(epoch, chunk_spans);
         if report.grow_events > 0 {
-            self.message.clear();
-            let _ = write!(
-                self.message,
+            self.send_message(format_args!(
                 "arena `{}` grew: {} new chunk(s), {} bytes committed (frame {})",
                 report.name, report.grow_events, report.committed_bytes, report.frame_index
-            );
-            self.client.message(&self.message, 0);
+            ));
         }
         if report.trim_events > 0 {
             // The pool already shows the drop: the big chunk freed, the small one
             // allocated (`report_chunks` above).
-            self.message.clear();
-            let _ = write!(
-                self.message,
+            self.send_message(format_args!(
                 "arena `{}` trimmed: {} bytes given back, {} bytes committed (frame {})",
                 report.name, report.trimmed_bytes, report.committed_bytes, report.frame_index
-            );
-            self.client.message(&self.message, 0);
+            ));
         }
         if report.overflow_bytes > 0 {
-            self.message.clear();
-            let _ = write!(
-                self.message,
+            self.send_message(format_args!(
                 "arena `{}` went {} bytes over budget (frame {})",
                 report.name, report.overflow_bytes, report.frame_index
-            );
-            self.client.message(&self.message, 0);
+            ));
         }
+    }
+
+    /// Sends a Tracy message, formatted into the reused buffer (no allocation once
+    /// it is big enough).
+    fn send_message(&mut self, text: std::fmt::Arguments<'_>) {
+        self.message.clear();
+        let _ = self.message.write_fmt(text);
+        self.client.message(&self.message, 0);
     }
 
     /// An arena is gone: its `used` plot goes to 0, and dropping `pool` empties its
