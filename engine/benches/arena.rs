@@ -63,16 +63,23 @@ fn contender<S>(
     });
 }
 
-/// Benchmarks the three arenas on one workload, each with its own function for it,
-/// in the order engine, bumpalo, bump-scope.
+/// Benchmarks the arenas on one workload, each with its own function for it, in
+/// the order engine (chunked, then on reserved backing), bumpalo, bump-scope.
 fn arenas(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     after: After,
-    engine_work: impl FnMut(&mut engine::Arena),
+    mut engine_work: impl FnMut(&mut engine::Arena),
     bumpalo_work: impl FnMut(&mut bumpalo::Bump),
     bump_scope_work: impl FnMut(&mut bump_scope::Bump),
 ) {
-    contender(group, "engine", engine_arena, engine_work, after.clear());
+    contender(group, "engine", engine_arena, &mut engine_work, after.clear());
+    contender(
+        group,
+        "engine_reserved",
+        engine_reserved_arena,
+        engine_work,
+        after.clear(),
+    );
     contender(group, "bumpalo", bumpalo_bump, bumpalo_work, after.clear());
     contender(
         group,
@@ -409,6 +416,78 @@ fn lists_and_strings(c: &mut Criterion) {
     group.finish();
 }
 
+/// A list grown from empty to a million `u64`, in a warm arena (chunked and
+/// reserved) and in std's `Vec`. Before timing, prints how often each list's buffer
+/// moved while growing, in a fresh arena and in a warm one.
+fn grow_to_a_million(c: &mut Criterion) {
+    fn reserved_arena() -> engine::Arena {
+        engine::Arena::with_config(
+            "grow-1m",
+            engine::ArenaConfig {
+                backing: engine::Backing::reserved_where_available(),
+                ..engine::ArenaConfig::default()
+            },
+        )
+    }
+    let engine_moves = |arena: &mut engine::Arena| {
+        let moves = {
+            let mut list = engine::ArenaVec::new_in(&*arena);
+            moves_while_growing(|value| {
+                list.push(value);
+                list.as_ptr()
+            })
+        };
+        arena.reset();
+        moves
+    };
+    let mut reserved = reserved_arena();
+    let mut chunked = engine::Arena::new("grow-1m-chunked");
+    let (reserved_cold, chunked_cold) = (engine_moves(&mut reserved), engine_moves(&mut chunked));
+    let (reserved_warm, chunked_warm) = (engine_moves(&mut reserved), engine_moves(&mut chunked));
+    let mut list = Vec::new();
+    let std_moves = moves_while_growing(|value| {
+        list.push(value);
+        list.as_ptr()
+    });
+    drop(list);
+    eprintln!(
+        "grow_1m: buffer moves while growing to {BIG_LIST_LEN} u64: engine reserved {reserved_cold}          (fresh arena) / {reserved_warm} (warm), engine chunked {chunked_cold} / {chunked_warm},          std Vec {std_moves}"
+    );
+
+    let mut group = c.benchmark_group("grow_1m");
+    group.throughput(Throughput::Elements(BIG_LIST_LEN as u64));
+    let warm = |make: fn() -> engine::Arena| {
+        move || {
+            let mut arena = make();
+            engine_grow_1m(&mut arena);
+            arena.reset();
+            arena
+        }
+    };
+    contender(
+        &mut group,
+        "engine_reserved",
+        warm(reserved_arena),
+        engine_grow_1m,
+        After::Reset.clear(),
+    );
+    contender(
+        &mut group,
+        "engine_chunked",
+        warm(|| engine::Arena::new("grow-1m-chunked")),
+        engine_grow_1m,
+        After::Reset.clear(),
+    );
+    contender(
+        &mut group,
+        "std",
+        || None,
+        std_grow_1m,
+        |kept: &mut Option<Vec<u64>>| *kept = None,
+    );
+    group.finish();
+}
+
 criterion_group!(
     benches,
     alloc_u64,
@@ -418,6 +497,7 @@ criterion_group!(
     scope_enter_exit,
     reset_alone,
     reset_after_10k,
-    lists_and_strings
+    lists_and_strings,
+    grow_to_a_million
 );
 criterion_main!(benches);

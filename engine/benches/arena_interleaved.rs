@@ -52,28 +52,33 @@ impl Results {
     }
 }
 
-/// The three arenas, each kept warm across rounds, and their timings.
+/// The arenas, each kept warm across rounds, and their timings.
 struct Bench {
     engine: engine::Arena,
+    /// The engine's arena on reserved backing, the frame arenas' default.
+    engine_reserved: engine::Arena,
     bumpalo: bumpalo::Bump,
     bump_scope: bump_scope::Bump,
     results: Results,
 }
 
 impl Bench {
-    /// Times one workload of `ops` operations on each arena, in the order engine,
-    /// bumpalo, bump-scope, each with its own function for it.
+    /// Times one workload of `ops` operations on each arena, in the order engine
+    /// (chunked, then reserved), bumpalo, bump-scope, each with its own function
+    /// for it.
     fn time(
         &mut self,
         workload: &'static str,
         ops: usize,
         after: After,
-        engine_work: impl FnMut(&mut engine::Arena),
+        mut engine_work: impl FnMut(&mut engine::Arena),
         bumpalo_work: impl FnMut(&mut bumpalo::Bump),
         bump_scope_work: impl FnMut(&mut bump_scope::Bump),
     ) {
-        let ns = fastest(ops, &mut self.engine, engine_work, after.clear());
+        let ns = fastest(ops, &mut self.engine, &mut engine_work, after.clear());
         self.results.record(workload, "engine", ns);
+        let ns = fastest(ops, &mut self.engine_reserved, engine_work, after.clear());
+        self.results.record(workload, "engine (reserved)", ns);
         let ns = fastest(ops, &mut self.bumpalo, bumpalo_work, after.clear());
         self.results.record(workload, "bumpalo", ns);
         let ns = fastest(ops, &mut self.bump_scope, bump_scope_work, after.clear());
@@ -89,6 +94,7 @@ fn main() {
         .unwrap_or(7);
     let mut bench = Bench {
         engine: engine_arena(),
+        engine_reserved: engine_reserved_arena(),
         bumpalo: bumpalo_bump(),
         bump_scope: bump_scope_bump(),
         results: Results::default(),
@@ -141,6 +147,8 @@ fn main() {
         let w = "scope enter+exit";
         let ns = fastest(SLICES, &mut bench.engine, engine_scopes, |_| ());
         bench.results.record(w, "engine", ns);
+        let ns = fastest(SLICES, &mut bench.engine_reserved, engine_scopes, |_| ());
+        bench.results.record(w, "engine (reserved)", ns);
         let ns = fastest(SLICES, &mut bench.bump_scope, bump_scope_scopes, |_| ());
         bench.results.record(w, "bump_scope", ns);
         let ns = fastest(

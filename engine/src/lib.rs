@@ -34,9 +34,9 @@ pub mod fuzzing {
 }
 
 pub use arena::{
-    AllocError, Arena, ArenaConfig, ArenaStats, ArenaView, BlockObserver, BlockTicket,
-    DEFAULT_FIRST_CHUNK_BYTES, Growth, Mark, POISON_BYTE, PUSH_ALIGN, Scope, StackError,
-    TrimPolicy, set_block_observer,
+    AllocError, Arena, ArenaConfig, ArenaStats, ArenaView, Backing, BlockObserver, BlockTicket,
+    DEFAULT_FIRST_CHUNK_BYTES, DEFAULT_RESERVE_BYTES, Growth, Mark, POISON_BYTE, PUSH_ALIGN, Scope,
+    StackError, TrimPolicy, set_block_observer,
 };
 pub use asset::format as asset_format;
 pub use asset::{

@@ -8,7 +8,7 @@
 //! allocator does so on purpose.
 
 use allocator_api2::vec::Vec as ArenaVec;
-use engine::Arena;
+use engine::{Arena, ArenaConfig, Backing};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;
 use std::sync::Mutex;
@@ -82,7 +82,15 @@ fn with_back_to_back_chunks(body: impl FnOnce(&Arena, ArenaVec<u8, &Arena>, Aren
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     ALLOCATOR.armed.store(true, Ordering::SeqCst);
-    let arena = Arena::with_capacity("back-to-back", CHUNK_SIZED);
+    // Chunked on purpose: the subject is two chunks the system placed back to back.
+    let arena = Arena::with_config(
+        "back-to-back",
+        ArenaConfig {
+            initial_capacity: CHUNK_SIZED,
+            backing: Backing::Chunked,
+            ..ArenaConfig::default()
+        },
+    );
     let mut full: ArenaVec<u8, _> = ArenaVec::with_capacity_in(CHUNK_SIZED, &arena);
     let mut next: ArenaVec<u8, _> = ArenaVec::with_capacity_in(16, &arena);
     ALLOCATOR.armed.store(false, Ordering::SeqCst);

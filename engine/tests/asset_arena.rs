@@ -102,7 +102,6 @@ fn handles_stay_valid_while_the_arena_grows() {
         }
     }
     let stats = assets.stats();
-    assert!(stats.chunk_count >= 4, "{stats:?}");
     assert!(stats.grow_count >= 4, "{stats:?}");
 
     // Files too: loaded across chunks, all still readable.
@@ -525,7 +524,7 @@ fn bad_input_is_reported_and_changes_nothing() {
     // Within the limit, but more than is left of it.
     let path = dir.file(
         "too-much",
-        &encode_asset(AssetKind::TEXTURE, &vec![1u8; 1_045_000]),
+        &encode_asset(AssetKind::TEXTURE, &vec![1u8; 1_048_000]),
     );
     expect_load_error(&mut assets, &good, &path, &["limit"], |e| {
         matches!(e, AssetError::Alloc { .. })
@@ -601,7 +600,7 @@ fn insert_errors_change_nothing() {
     assert!(err.to_string().contains("too-big"));
     assert_unchanged(&assets, &before, "too big");
     let err = assets
-        .insert("no-room", AssetKind::RAW, &[0; 8000])
+        .insert("no-room", AssetKind::RAW, &[0; 8100])
         .unwrap_err();
     assert!(matches!(err, AssetError::Alloc { .. }), "{err:?}");
     assert!(err.to_string().contains("no-room"));

@@ -2,11 +2,15 @@
 //! into an arena while the arena is taking memory from it, and one that watches how
 //! much chunk memory an arena holds at every moment.
 //!
+//! The arenas here are chunked on purpose ([`Backing::Chunked`]): chunked growth is
+//! what calls the global allocator. Reserved growth calls the system instead, and
+//! its reservation is never larger than a limit.
+//!
 //! `harness = false` (Cargo.toml): the allocator is process-wide and its hooks are
 //! armed one check at a time, on the main thread. CI runs this binary under
 //! AddressSanitizer too, which is where a use-after-free would show.
 
-use engine::{AllocError, Arena, FrameArenas, FrameConfig};
+use engine::{AllocError, Arena, ArenaConfig, Backing, FrameArenas, FrameConfig};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -94,6 +98,18 @@ fn record(outcome: String) {
     *OUTCOME.lock().unwrap() = Some(outcome);
 }
 
+/// A chunked arena, whatever the build's default backing.
+fn chunked(name: &str, limit_bytes: Option<usize>) -> Arena {
+    Arena::with_config(
+        name,
+        ArenaConfig {
+            limit_bytes,
+            backing: Backing::Chunked,
+            ..ArenaConfig::default()
+        },
+    )
+}
+
 fn take_outcome() -> String {
     OUTCOME
         .lock()
@@ -118,7 +134,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// arena takes a chunk, got the arena's half-updated chunk list (a use-after-free,
 /// and with a nested growth a double free). It is refused with `Reentered`.
 fn reentrant_try_alloc_is_refused() {
-    let arena = Arena::new("reentered");
+    let arena = chunked("reentered", None);
     let hook = || {
         let inner = arena
             .try_alloc_slice_fill_copy(100_000, 1u8)
@@ -144,7 +160,7 @@ fn reentrant_try_alloc_is_refused() {
 /// Audit finding 1, the panicking calls: they panic with a message that says what
 /// happened, and the outer call completes.
 fn reentrant_alloc_panics_with_a_message() {
-    let arena = Arena::new("reentered-panic");
+    let arena = chunked("reentered-panic", None);
     let hook = || {
         let result = catch_unwind(AssertUnwindSafe(|| arena.alloc(5u64).to_string()));
         record(match result {
@@ -172,6 +188,7 @@ fn reentrant_alloc_panics_with_a_message() {
 fn reentrant_frame_keep_panics_with_a_message() {
     let mut frames = FrameArenas::new(FrameConfig {
         budget_bytes: 4096,
+        backing: Backing::Chunked,
         ..FrameConfig::default()
     });
     let frame = frames.begin_frame();
@@ -199,7 +216,7 @@ fn reentrant_frame_keep_panics_with_a_message() {
 /// ones, so an arena limited to 65,536 bytes held 126,976 for a moment.
 fn a_limited_arena_never_holds_more_than_its_limit() {
     const LIMIT: usize = 65_536;
-    let mut arena = Arena::with_limit("capped", LIMIT);
+    let mut arena = chunked("capped", Some(LIMIT));
     CHUNK_BYTES_PEAK.store(CHUNK_BYTES_LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
     let baseline = CHUNK_BYTES_LIVE.load(Ordering::Relaxed);
     for _cycle in 0..3 {

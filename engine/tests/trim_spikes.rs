@@ -139,8 +139,11 @@ fn main() {
             opt_mib(result.resident_after),
             result.resident_back_in,
         );
+        // Chunked backing adds a chunk for the spike; reserved commits more of
+        // the same range: either way, the frame's buffer holds the spike.
         assert!(
-            result.committed_peak >= result.committed_before + spike_mib * MIB,
+            result.committed_peak >= spike_mib * MIB
+                && result.committed_peak > result.committed_before,
             "the spike made the arenas grow"
         );
         assert!(

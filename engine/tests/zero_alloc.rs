@@ -1,5 +1,11 @@
 //! Once warm, a steady frame makes no call to the system allocator, nested scratch
-//! and worker arenas used from rayon's threads included.
+//! and worker arenas used from rayon's threads included, and no system call for
+//! memory: the arenas neither grow nor trim (with reserved backing, the default for
+//! frame arenas on Linux, growth and trims are `mprotect`/`madvise` calls, which
+//! no allocator sees), and, on one thread, the process takes no page fault
+//! (`getrusage`): every page the frames touch is already mapped. (On several
+//! threads, which worker arena takes which job changes from frame to frame, so a
+//! warm worker arena can still touch a committed page for the first time.)
 //!
 //! A counting `#[global_allocator]` sees every allocation of the process, on every
 //! thread. This binary runs without the test harness (`harness = false` in
@@ -305,14 +311,31 @@ fn main() {
 
     // The whole run on rayon's threads, so that the frame's parallel work is pushed
     // on a worker's own queue rather than injected from outside (which allocates).
-    threads.install(|| run(&mut frames, WARM_UP, MEASURED));
+    threads.install(|| run(&mut frames, WARM_UP, MEASURED, false));
     assert_eq!(frames.worker_count(), THREADS, "the pool did not grow");
+
+    // The same frames on one thread, where every frame touches the same pages once
+    // warm: no page faults either.
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("rayon's thread starts");
+    let mut frames = FrameArenas::new(FrameConfig {
+        name: "zero-faults",
+        budget_bytes: 16 * 1024,
+        worker_count: 1,
+        worker_budget_bytes: 32 * 1024,
+        scratch_capacity_bytes: 64,
+        ..FrameConfig::default()
+    });
+    one_thread.install(|| run(&mut frames, WARM_UP, MEASURED / 2, true));
     println!("test zero_alloc ... ok");
 }
 
 /// Runs warm-up then measured frames, and checks that the measured ones made no
-/// call to the system allocator.
-fn run(frames: &mut FrameArenas, warm_up: u64, measured: u64) {
+/// call to the system allocator, grew or trimmed no arena, and (if
+/// `check_faults`) took no page fault.
+fn run(frames: &mut FrameArenas, warm_up: u64, measured: u64, check_faults: bool) {
     let before_warm_up = counts();
     let mut kept = None;
     let mut checksum = 0u64;
@@ -329,6 +352,17 @@ fn run(frames: &mut FrameArenas, warm_up: u64, measured: u64) {
     let (overflow, overflow_count) = frames.last_overflow();
     assert!(overflow_count > 0, "the small budget was exceeded");
 
+    let arena_counts = |frames: &FrameArenas| -> Vec<(u64, u64)> {
+        frames
+            .arenas()
+            .map(|arena| {
+                let stats = arena.stats();
+                (stats.grow_count, stats.trim_count)
+            })
+            .collect()
+    };
+    let arenas_before = arena_counts(frames);
+    let faults_before = page_faults();
     let before_measured = counts();
     for tick in warm_up..warm_up + measured {
         let (next, sum) = run_frame(frames, tick, kept);
@@ -336,6 +370,10 @@ fn run(frames: &mut FrameArenas, warm_up: u64, measured: u64) {
         checksum = checksum.wrapping_add(sum);
     }
     let measured_counts = since(before_measured);
+    let faults = page_faults().map(|(minor, major)| {
+        let (minor_before, major_before) = faults_before.expect("read before");
+        (minor - minor_before, major - major_before)
+    });
 
     let grow_counts: Vec<u64> = frames
         .arenas()
@@ -344,6 +382,7 @@ fn run(frames: &mut FrameArenas, warm_up: u64, measured: u64) {
     println!(
         "zero_alloc: warm-up of {warm_up} frames: {} allocs, {} reallocs, {} deallocs; \
          {measured} measured frames: {} allocs, {} reallocs, {} deallocs \
+         page faults (minor, major) {faults:?} \
          (last overflow {overflow:?}, {overflow_count} in all; grow counts {grow_counts:?}; checksum {checksum})",
         warm_up_counts.0,
         warm_up_counts.1,
@@ -357,4 +396,50 @@ fn run(frames: &mut FrameArenas, warm_up: u64, measured: u64) {
         (0, 0, 0),
         "steady frames called the system allocator (alloc, realloc, dealloc)"
     );
+    assert_eq!(
+        arena_counts(frames),
+        arenas_before,
+        "steady frames grew or trimmed an arena (grow, trim counts)"
+    );
+    // AddressSanitizer's allocator and shadow memory fault on their own.
+    if let Some(faults) = faults.filter(|_| check_faults && !under_sanitizer()) {
+        assert_eq!(
+            faults,
+            (0, 0),
+            "steady frames took page faults (minor, major)"
+        );
+    }
+}
+
+/// Whether the process runs under a shadow-memory sanitizer, which reserves
+/// terabytes of address space (AddressSanitizer does).
+fn under_sanitizer() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|line| line.starts_with("VmSize:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .is_some_and(|kib| kib > 1 << 30)
+}
+
+/// Page faults of the whole process so far, minor and major, from `getrusage`;
+/// `None` where it is not available.
+fn page_faults() -> Option<(i64, i64)> {
+    #[cfg(unix)]
+    {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: `getrusage` writes one `rusage` through the pointer, which points
+        // to one, and reads nothing else.
+        let status = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+        if status != 0 {
+            return None;
+        }
+        // SAFETY: `getrusage` succeeded, so it filled the struct (zeroed before,
+        // so every field is initialized either way).
+        let usage = unsafe { usage.assume_init() };
+        Some((usage.ru_minflt, usage.ru_majflt))
+    }
+    #[cfg(not(unix))]
+    None
 }

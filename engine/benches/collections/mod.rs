@@ -198,3 +198,42 @@ pub fn bump_scope_format_mut(bump: &mut bump_scope::Bump) {
         black_box(line.into_mut());
     }
 }
+
+// A million `u64` pushed into a fresh, empty list: frame data that grows far past
+// its first guess. On reserved backing the arena's list grows in place all the way;
+// std's `Vec` reallocates about twenty times.
+
+/// Elements of the big list.
+pub const BIG_LIST_LEN: usize = 1_000_000;
+
+#[inline(never)]
+pub fn engine_grow_1m(arena: &mut engine::Arena) {
+    let salt = u64::from(black_box(SALT));
+    let mut list = engine::ArenaVec::new_in(&*arena);
+    for i in 0..BIG_LIST_LEN as u64 {
+        list.push(i ^ salt);
+    }
+    black_box(&list);
+}
+#[inline(never)]
+pub fn std_grow_1m(kept: &mut Option<Vec<u64>>) {
+    let salt = u64::from(black_box(SALT));
+    let mut list = Vec::new();
+    for i in 0..BIG_LIST_LEN as u64 {
+        list.push(i ^ salt);
+    }
+    *kept = Some(black_box(list));
+}
+
+/// How many times a list's buffer moved (its address changed, so its elements were
+/// copied or remapped) while `push` grew it from empty to [`BIG_LIST_LEN`].
+pub fn moves_while_growing(mut push: impl FnMut(u64) -> *const u64) -> usize {
+    let mut moves = 0;
+    let mut at = push(0);
+    for i in 1..BIG_LIST_LEN as u64 {
+        let now = push(i);
+        moves += usize::from(now != at);
+        at = now;
+    }
+    moves
+}

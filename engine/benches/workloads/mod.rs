@@ -102,6 +102,21 @@ pub fn engine_arena() -> engine::Arena {
     arena.reset();
     arena
 }
+/// As [`engine_arena`], on reserved backing (`engine::Backing::Reserved`) where the
+/// target has it: the backing frame arenas use by default.
+pub fn engine_reserved_arena() -> engine::Arena {
+    let mut arena = engine::Arena::with_config(
+        "bench-reserved",
+        engine::ArenaConfig {
+            initial_capacity: CHUNK_BYTES,
+            backing: engine::Backing::reserved_where_available(),
+            ..engine::ArenaConfig::default()
+        },
+    );
+    arena.alloc_slice_fill_copy(CHUNK_BYTES / 2, 0u8);
+    arena.reset();
+    arena
+}
 pub fn bumpalo_bump() -> bumpalo::Bump {
     let mut bump = bumpalo::Bump::with_capacity(CHUNK_BYTES);
     bump.alloc_slice_fill_copy(CHUNK_BYTES / 2, 0u8);

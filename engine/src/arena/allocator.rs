@@ -66,7 +66,8 @@ impl Arena {
     }
 
     /// Grows the `old_size` bytes at `ptr` to `new_size` where they are, if they are
-    /// the most recent allocation, `align` still holds and the chunk has the room.
+    /// the most recent allocation, `align` still holds and the chunk has the room
+    /// (with reserved backing: once more is committed, up to the reservation).
     /// Returns the block, with provenance from the arena's own pointer, or `None`
     /// when the caller must move it.
     pub(crate) fn grow_in_place(
@@ -77,10 +78,13 @@ impl Arena {
         align: usize,
     ) -> Option<NonNull<u8>> {
         let extra = new_size - old_size;
-        let fits_in_place = self.is_last_allocation(ptr, old_size)
-            && ptr.as_ptr().addr().is_multiple_of(align)
-            && extra <= self.chunk_end.get().addr() - self.ptr.get().addr();
-        if !fits_in_place {
+        if !self.is_last_allocation(ptr, old_size) || !ptr.as_ptr().addr().is_multiple_of(align) {
+            return None;
+        }
+        // Reserved backing can commit the room where the block is.
+        let has_room = extra <= self.chunk_end.get().addr() - self.ptr.get().addr()
+            || self.commit_for_growth_in_place(extra);
+        if !has_room {
             return None;
         }
         let block = self.ptr.get().wrapping_sub(old_size);

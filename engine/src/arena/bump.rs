@@ -137,6 +137,75 @@ pub fn next_chunk_capacity(request: ChunkRequest) -> Result<usize, GrowthRefused
     Ok(capacity)
 }
 
+/// Why a reserved arena cannot commit more for a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitRefused {
+    /// The arena has a fixed capacity.
+    Fixed,
+    /// Committing enough would take the arena past its limit.
+    Limit,
+    /// The request does not fit in the reservation.
+    Reservation,
+}
+
+/// What sizing a reserved arena's next commit needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitRequest {
+    /// Address of the reservation's first byte.
+    pub start: usize,
+    /// Bytes in use from `start` (where the request would be placed).
+    pub used: usize,
+    /// Bytes requested.
+    pub size: usize,
+    /// Their alignment (a power of two).
+    pub align: usize,
+    /// Bytes usable now: the committed front of the reservation.
+    pub capacity: usize,
+    /// Size of an arena's first chunk: the least it commits.
+    pub first_chunk: usize,
+    /// Bytes reserved.
+    pub reserved: usize,
+    /// Whether the arena may grow at all.
+    pub may_grow: bool,
+    /// The most bytes the arena may hold from the system, if capped.
+    pub limit: Option<usize>,
+}
+
+/// Usable bytes after a reserved arena's next commit: at least twice what it has,
+/// the first chunk's size, and the end of the request rounded up to a power of two,
+/// but never past the reservation or the limit. The same doubling as
+/// [`next_chunk_capacity`], so that growth costs a logarithmic number of commits.
+///
+/// # Errors
+/// [`CommitRefused`] when the arena is fixed, or when the request's end (padding
+/// included) passes the limit or the reservation.
+pub fn next_commit_capacity(request: CommitRequest) -> Result<usize, CommitRefused> {
+    if !request.may_grow {
+        return Err(CommitRefused::Fixed);
+    }
+    let padding = padding_for(request.start.wrapping_add(request.used), request.align);
+    let needed = request
+        .used
+        .checked_add(padding)
+        .and_then(|end| end.checked_add(request.size))
+        .ok_or(CommitRefused::Reservation)?;
+    if request.limit.is_some_and(|limit| needed > limit) {
+        return Err(CommitRefused::Limit);
+    }
+    if needed > request.reserved {
+        return Err(CommitRefused::Reservation);
+    }
+    let geometric = max(
+        max(request.capacity.saturating_mul(2), request.first_chunk),
+        needed.checked_next_power_of_two().unwrap_or(needed),
+    );
+    let mut capacity = geometric.min(request.reserved);
+    if let Some(limit) = request.limit {
+        capacity = capacity.min(limit);
+    }
+    Ok(capacity)
+}
+
 /// Capacity of the one chunk a reset keeps when the cycle needed several: the
 /// high-water mark rounded up to a power of two, at least twice the first chunk
 /// (which the cycle outgrew) and the default first chunk, capped by the limit.
@@ -341,6 +410,65 @@ mod tests {
         // Asked for, any saving counts, growth or not.
         assert!(should_trim((4 << 20) + 64, 4 << 20, true, true));
         assert!(!should_trim(4 << 20, 4 << 20, true, false));
+    }
+
+    fn commit(used: usize, size: usize, capacity: usize) -> CommitRequest {
+        CommitRequest {
+            start: 0x10_0000,
+            used,
+            size,
+            align: 8,
+            capacity,
+            first_chunk: 4096,
+            reserved: 1 << 20,
+            may_grow: true,
+            limit: None,
+        }
+    }
+
+    #[test]
+    fn commits_double_cover_the_request_and_stop_at_the_reservation() {
+        assert_eq!(next_commit_capacity(commit(4000, 200, 4096)), Ok(8192));
+        assert_eq!(next_commit_capacity(commit(4000, 20_000, 4096)), Ok(32_768));
+        // The padding of a big alignment counts.
+        let aligned = CommitRequest {
+            align: 4096,
+            ..commit(1, 4096, 4096)
+        };
+        assert_eq!(next_commit_capacity(aligned), Ok(8192));
+        // Near the end, the reservation caps the doubling...
+        assert_eq!(
+            next_commit_capacity(commit(600_000, 10, 600_000)),
+            Ok(1 << 20)
+        );
+        // ... and a request past it is refused, even by one byte.
+        assert_eq!(
+            next_commit_capacity(commit((1 << 20) - 8, 9, 1 << 20)),
+            Err(CommitRefused::Reservation)
+        );
+        assert_eq!(
+            next_commit_capacity(commit(8, usize::MAX - 4, 4096)),
+            Err(CommitRefused::Reservation)
+        );
+    }
+
+    #[test]
+    fn the_limit_and_fixed_growth_refuse_commits() {
+        let capped = CommitRequest {
+            limit: Some(6000),
+            ..commit(4000, 1000, 4096)
+        };
+        assert_eq!(next_commit_capacity(capped), Ok(6000));
+        let past = CommitRequest {
+            size: 2001,
+            ..capped
+        };
+        assert_eq!(next_commit_capacity(past), Err(CommitRefused::Limit));
+        let fixed = CommitRequest {
+            may_grow: false,
+            ..commit(0, 1, 4096)
+        };
+        assert_eq!(next_commit_capacity(fixed), Err(CommitRefused::Fixed));
     }
 
     #[test]

@@ -14,6 +14,137 @@ pub enum Growth {
     Fixed,
 }
 
+/// Bytes of address space a reserved arena takes by default: 8 GiB.
+///
+/// Address space, not memory: 64-bit Linux gives a process 128 TiB of it, so a
+/// thousand arenas reserved this way use under a tenth. Only the pages committed
+/// count as memory.
+pub const DEFAULT_RESERVE_BYTES: usize = 8 << 30;
+
+/// Where an arena's memory comes from, for [`ArenaConfig::backing`].
+///
+/// - **Chunked**: blocks from the global allocator, each at least twice the last,
+///   chained. Works everywhere. A value that outgrows its chunk moves to the next, so
+///   a growing list is copied when it crosses a chunk boundary, and a trim swaps the
+///   big chunk for a smaller one (a free and an allocation).
+/// - **Reserved**: one range of address space, reserved up front and committed in
+///   whole pages as the bump pointer advances; one guard page past its end. The
+///   arena's memory is one contiguous range whose addresses never change, so the
+///   newest allocation (an [`ArenaVec`](crate::ArenaVec) being pushed to) grows in
+///   place until the reservation ends, and a trim decommits pages with one system
+///   call. The arena cannot pass its reservation: an allocation that would fails
+///   with [`AllocError::ReservationExhausted`](crate::AllocError::ReservationExhausted).
+///
+/// Plain arenas default to chunked; [`FrameArenas`](crate::FrameArenas) default
+/// to reserved where it is available ([`Backing::is_available`]: 64-bit Linux).
+/// Elsewhere an arena asked for reserved backing uses chunks, and
+/// [`Arena::config`](crate::Arena::config) says so.
+///
+/// # What it costs
+/// Reserving is one system call when the arena takes its first memory, and one more
+/// when it is dropped. Each commit (at most one per doubling of the arena's memory)
+/// and each trim is one or two. Allocation and reset cost the same on both.
+///
+/// ```
+/// use engine::{Arena, ArenaConfig, Backing};
+///
+/// let arena = Arena::with_config(
+///     "reserved",
+///     ArenaConfig { backing: Backing::Reserved { reserve_bytes: 1 << 30 }, ..Default::default() },
+/// );
+/// let first = arena.alloc(1u64) as *const u64;
+/// arena.alloc_slice_fill_copy(1 << 20, 0u8); // commits more of the same range
+/// if Backing::is_available() {
+///     assert_eq!(arena.stats().chunk_count, 1);
+///     assert_eq!(arena.config().backing, Backing::Reserved { reserve_bytes: 1 << 30 });
+/// } else {
+///     assert_eq!(arena.config().backing, Backing::Chunked);
+/// }
+/// # let _ = first;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backing {
+    /// Chunks from the global allocator.
+    Chunked,
+    /// One reserved range of address space of `reserve_bytes` (rounded up to whole
+    /// pages), committed as it is used. An arena with a
+    /// [`limit`](ArenaConfig::limit_bytes) or a [fixed](Growth::Fixed) capacity
+    /// reserves no more than that.
+    Reserved {
+        /// Bytes of address space to reserve: the most the arena can ever hold.
+        reserve_bytes: usize,
+    },
+}
+
+impl Backing {
+    /// Whether this target has reserved backing: 64-bit Linux.
+    ///
+    /// ```
+    /// assert_eq!(engine::Backing::is_available(), cfg!(all(target_os = "linux", target_pointer_width = "64")));
+    /// ```
+    #[must_use]
+    pub const fn is_available() -> bool {
+        cfg!(reserved_backing)
+    }
+
+    /// Reserved backing of [`DEFAULT_RESERVE_BYTES`] where it is available,
+    /// chunked elsewhere: what [`FrameArenas`](crate::FrameArenas) and their worker
+    /// arenas use by default.
+    ///
+    /// ```
+    /// use engine::Backing;
+    /// if Backing::is_available() {
+    ///     assert!(matches!(Backing::reserved_where_available(), Backing::Reserved { .. }));
+    /// }
+    /// ```
+    #[must_use]
+    pub const fn reserved_where_available() -> Backing {
+        if Backing::is_available() {
+            Backing::Reserved {
+                reserve_bytes: DEFAULT_RESERVE_BYTES,
+            }
+        } else {
+            Backing::Chunked
+        }
+    }
+
+    /// The default of plain arenas: chunked, unless the engine was built with
+    /// `ENGINE_DEFAULT_BACKING=reserved` (see [`Backing::frame_default`]).
+    #[must_use]
+    pub(crate) const fn arena_default() -> Backing {
+        if cfg!(engine_default_backing = "reserved") {
+            Backing::reserved_where_available()
+        } else {
+            Backing::Chunked
+        }
+    }
+
+    /// The default of frame and worker arenas: [`reserved_where_available`], unless
+    /// the engine was built with `ENGINE_DEFAULT_BACKING=chunked`.
+    ///
+    /// The build-time variable `ENGINE_DEFAULT_BACKING` (`chunked` or `reserved`)
+    /// gives every arena that backing by default. It exists so that one test suite
+    /// can run on each backing; a game picks its backing in its configs instead.
+    ///
+    /// [`reserved_where_available`]: Backing::reserved_where_available
+    #[must_use]
+    pub(crate) const fn frame_default() -> Backing {
+        if cfg!(engine_default_backing = "chunked") {
+            Backing::Chunked
+        } else {
+            Backing::reserved_where_available()
+        }
+    }
+
+    /// What an arena asked for `self` gets on this target.
+    pub(crate) const fn resolved(self) -> Backing {
+        match self {
+            Backing::Reserved { .. } if !Backing::is_available() => Backing::Chunked,
+            backing => backing,
+        }
+    }
+}
+
 /// What an arena is built with, for [`Arena::with_config`](crate::Arena::with_config).
 ///
 /// Two numbers bound an arena's memory, and they mean different things: a
@@ -58,6 +189,8 @@ pub struct ArenaConfig {
     /// chunk its biggest cycle needed. [`Arena::trim`](crate::Arena::trim) works
     /// either way.
     pub trim: Option<TrimPolicy>,
+    /// Where the memory comes from; see [`Backing`]. Defaults to chunked.
+    pub backing: Backing,
 }
 
 /// When an arena gives back memory that its recent cycles did not need, for
@@ -68,7 +201,8 @@ pub struct ArenaConfig {
 /// spike keeps its memory committed for the arena's whole life. With one, the arena
 /// measures its need over windows of resets (the most bytes in use at once, scopes
 /// included), and at the reset that closes a window it replaces its chunk with a
-/// smaller one when the chunk is at least twice what the window needed (rounded up
+/// smaller one (with [reserved backing](Backing::Reserved): decommits the pages
+/// past the smaller size) when the chunk is at least twice what the window needed (rounded up
 /// to a power of two, and never less than the arena's starting capacity, nor than
 /// [`DEFAULT_FIRST_CHUNK_BYTES`]).
 ///
@@ -151,6 +285,7 @@ impl Default for ArenaConfig {
             budget_bytes: None,
             debug_blocks: false,
             trim: None,
+            backing: Backing::arena_default(),
         }
     }
 }

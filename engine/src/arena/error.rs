@@ -78,6 +78,32 @@ pub enum AllocError {
         /// Size of the chunk that could not be allocated.
         chunk_bytes: usize,
     },
+    /// The arena has [reserved backing](crate::Backing::Reserved) and the request does
+    /// not fit in what is left of its reservation: its memory is one range of
+    /// address space that cannot move or be extended. Reserve more, or use chunked
+    /// backing for an arena with no upper bound.
+    ReservationExhausted {
+        /// Name of the arena.
+        arena: Arc<str>,
+        /// Requested size in bytes.
+        requested: usize,
+        /// Requested alignment in bytes.
+        align: usize,
+        /// Bytes already in use.
+        used: usize,
+        /// Bytes of address space reserved.
+        reserved: usize,
+    },
+    /// The system refused a reserved arena its address space, or refused to commit
+    /// pages of it (the system's commit limit, or its limit on memory mappings).
+    CommitRefused {
+        /// Name of the arena.
+        arena: Arc<str>,
+        /// Requested size in bytes.
+        requested: usize,
+        /// Bytes the arena would have committed in all.
+        committed_bytes: usize,
+    },
     /// The arena was called while it was taking memory, from code that its slow path
     /// called out to: a `#[global_allocator]` or a
     /// [`BlockObserver`](crate::BlockObserver) that uses the same arena. The arena
@@ -129,6 +155,24 @@ impl fmt::Display for AllocError {
             } => write!(
                 f,
                 "arena `{arena}`: the system allocator refused a chunk of {chunk_bytes} bytes for a request of {requested} bytes"
+            ),
+            AllocError::ReservationExhausted {
+                arena,
+                requested,
+                align,
+                used,
+                reserved,
+            } => write!(
+                f,
+                "arena `{arena}`: {requested} bytes (align {align}) do not fit in its reservation of {reserved} bytes of address space ({used} bytes in use)"
+            ),
+            AllocError::CommitRefused {
+                arena,
+                requested,
+                committed_bytes,
+            } => write!(
+                f,
+                "arena `{arena}`: the system refused to reserve address space or commit {committed_bytes} bytes of it, for a request of {requested} bytes"
             ),
             AllocError::Reentered { arena } => write!(
                 f,

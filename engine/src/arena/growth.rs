@@ -4,8 +4,10 @@
 //! `reset` and scope exits take their one-compare fast paths.
 
 use super::backing::{CHUNK_ALIGN, Chunk};
-use super::bump::{self, ChunkRequest, GrowthRefused};
-use super::{AllocError, Arena, DEFAULT_FIRST_CHUNK_BYTES, Growth, alloc_failed};
+use super::bump::{self, ChunkRequest, CommitRefused, CommitRequest, GrowthRefused};
+use super::{
+    AllocError, Arena, Backing, DEFAULT_FIRST_CHUNK_BYTES, Growth, SlowState, alloc_failed,
+};
 use std::alloc::Layout;
 use std::ptr::{self, NonNull};
 use std::sync::Arc;
@@ -48,6 +50,14 @@ impl Arena {
         // (the guard above), and what this one calls out to (the global allocator,
         // for the chunk and the chunk list) cannot re-enter it past that guard.
         let slow = unsafe { &mut *self.slow.get() };
+        if let Backing::Reserved { reserve_bytes } = self.config.backing {
+            self.grow_reserved(slow, size, align, reserve_bytes)?;
+            let ptr = self
+                .bump_below(self.chunk_end.get(), size, align)
+                .expect("invariant: a commit covers the request it was sized for");
+            self.record_block(offset_before, size);
+            return Ok(ptr);
+        }
         let next = if slow.chunks.is_empty() {
             0
         } else {
@@ -100,6 +110,160 @@ impl Arena {
         Ok(ptr)
     }
 
+    /// The slow path of reserved backing: reserves the range on the first request,
+    /// and otherwise commits more of it, so that `size` bytes aligned to `align` fit
+    /// past `ptr`. The arena's one chunk is then current, with room for them.
+    fn grow_reserved(
+        &self,
+        slow: &mut SlowState,
+        size: usize,
+        align: usize,
+        reserve_bytes: usize,
+    ) -> Result<(), AllocError> {
+        if !slow.chunks.is_empty() {
+            return self.commit_past_ptr(slow, size, align);
+        }
+        let reserved = self.reservation_bytes(reserve_bytes);
+        // The range starts on a page, so alignments up to `CHUNK_ALIGN` need no
+        // padding; past that, assume the worst.
+        let request = CommitRequest {
+            start: 0,
+            used: 0,
+            size: size.saturating_add(align.saturating_sub(CHUNK_ALIGN)),
+            align: 1,
+            capacity: 0,
+            first_chunk: self.first_chunk_bytes(),
+            reserved,
+            may_grow: self.config.growth != Growth::Fixed,
+            limit: self.config.limit_bytes,
+        };
+        let capacity = self.commit_capacity(request, size, align)?;
+        let chunk =
+            Chunk::reserve(reserved, capacity, 0).ok_or_else(|| AllocError::CommitRefused {
+                arena: Arc::clone(&self.name),
+                requested: size,
+                committed_bytes: capacity,
+            })?;
+        slow.chunks.push(chunk);
+        self.chunk_count.set(1);
+        self.committed.set(capacity);
+        self.grow_count.set(self.grow_count.get() + 1);
+        self.enter_chunk(0);
+        Ok(())
+    }
+
+    /// Commits more of a reserved arena's range so that `size` bytes aligned to
+    /// `align` fit past `ptr`. The chunk keeps its address and stays current, and so
+    /// does everything in it; only its end moves. On an error nothing changed.
+    pub(super) fn commit_past_ptr(
+        &self,
+        slow: &mut SlowState,
+        size: usize,
+        align: usize,
+    ) -> Result<(), AllocError> {
+        let chunk = &mut slow.chunks[0];
+        let request = CommitRequest {
+            start: chunk.start().addr(),
+            used: self.ptr.get().addr() - chunk.start().addr(),
+            size,
+            align,
+            capacity: chunk.capacity(),
+            first_chunk: self.first_chunk_bytes(),
+            reserved: chunk.reserved(),
+            may_grow: self.config.growth != Growth::Fixed,
+            limit: self.config.limit_bytes,
+        };
+        let capacity = self.commit_capacity(request, size, align)?;
+        if !chunk.commit_to(capacity) {
+            return Err(AllocError::CommitRefused {
+                arena: Arc::clone(&self.name),
+                requested: size,
+                committed_bytes: capacity,
+            });
+        }
+        self.committed.set(capacity);
+        self.grow_count.set(self.grow_count.get() + 1);
+        self.chunk_end.set(chunk.end());
+        if !self.steady_peak.get().is_null() {
+            self.steady_peak
+                .set(self.peak_address(self.high_water.get()));
+        }
+        Ok(())
+    }
+
+    /// Commits room for `extra` more bytes right past `ptr`, for a block at the top
+    /// that grows in place. `false` (nothing changed) without reserved backing,
+    /// inside another slow path, or when the arena cannot commit them.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn commit_for_growth_in_place(&self, extra: usize) -> bool {
+        if !matches!(self.config.backing, Backing::Reserved { .. }) {
+            return false;
+        }
+        let Ok(_guard) = self.enter_slow_path() else {
+            return false;
+        };
+        // SAFETY: no other borrow of the slow state is alive: slow paths do not nest
+        // (the guard above), and committing calls out to nothing but the system.
+        let slow = unsafe { &mut *self.slow.get() };
+        !slow.chunks.is_empty() && self.commit_past_ptr(slow, extra, 1).is_ok()
+    }
+
+    /// The usable bytes a commit request gets, or the error that names why none.
+    fn commit_capacity(
+        &self,
+        request: CommitRequest,
+        size: usize,
+        align: usize,
+    ) -> Result<usize, AllocError> {
+        bump::next_commit_capacity(request).map_err(|refused| match refused {
+            CommitRefused::Fixed => AllocError::CapacityExceeded {
+                arena: Arc::clone(&self.name),
+                requested: size,
+                align,
+                used: self.offset(),
+                capacity: self.committed.get(),
+            },
+            CommitRefused::Limit => AllocError::LimitExceeded {
+                arena: Arc::clone(&self.name),
+                requested: size,
+                committed: self.committed.get(),
+                limit: self.config.limit_bytes.unwrap_or(usize::MAX),
+            },
+            CommitRefused::Reservation => AllocError::ReservationExhausted {
+                arena: Arc::clone(&self.name),
+                requested: size,
+                align,
+                used: self.offset(),
+                reserved: request.reserved,
+            },
+        })
+    }
+
+    /// Bytes of address space a reserved arena takes for `reserve_bytes`: no more
+    /// than its limit, exactly its capacity if that is fixed, and never less than
+    /// its starting capacity.
+    pub(super) fn reservation_bytes(&self, reserve_bytes: usize) -> usize {
+        let mut bytes = reserve_bytes;
+        if let Some(limit) = self.config.limit_bytes {
+            bytes = bytes.min(limit);
+        }
+        if self.config.growth == Growth::Fixed {
+            bytes = self.config.initial_capacity;
+        }
+        bytes.max(self.config.initial_capacity)
+    }
+
+    /// Size of the first chunk (or first commit): the starting capacity, or
+    /// [`DEFAULT_FIRST_CHUNK_BYTES`].
+    fn first_chunk_bytes(&self) -> usize {
+        if self.config.initial_capacity > 0 {
+            self.config.initial_capacity
+        } else {
+            DEFAULT_FIRST_CHUNK_BYTES
+        }
+    }
+
     /// Size of the next chunk for a request that did not fit, or why the arena's
     /// configuration refuses to grow.
     pub(super) fn next_chunk_capacity(
@@ -109,11 +273,7 @@ impl Arena {
         kept_committed: usize,
         last_capacity: usize,
     ) -> Result<usize, AllocError> {
-        let first_chunk = if self.config.initial_capacity > 0 {
-            self.config.initial_capacity
-        } else {
-            DEFAULT_FIRST_CHUNK_BYTES
-        };
+        let first_chunk = self.first_chunk_bytes();
         let request = ChunkRequest {
             size,
             align,

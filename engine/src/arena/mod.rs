@@ -39,7 +39,9 @@ mod trim;
 mod typed;
 mod undo;
 
-pub use config::{ArenaConfig, DEFAULT_FIRST_CHUNK_BYTES, Growth, TrimPolicy};
+pub use config::{
+    ArenaConfig, Backing, DEFAULT_FIRST_CHUNK_BYTES, DEFAULT_RESERVE_BYTES, Growth, TrimPolicy,
+};
 pub use debug::{BlockObserver, BlockTicket, POISON_BYTE, set_block_observer};
 pub use error::{AllocError, StackError};
 pub use inspect::ArenaView;
@@ -313,6 +315,10 @@ impl Arena {
     #[must_use]
     pub fn with_config(name: impl Into<Arc<str>>, config: ArenaConfig) -> Arena {
         let dangling = ptr::dangling_mut::<u8>();
+        let config = ArenaConfig {
+            backing: config.backing.resolved(),
+            ..config
+        };
         let mut arena = Arena {
             ptr: Unshared::new(Cell::new(dangling)),
             limit: Unshared::new(Cell::new(dangling)),
@@ -352,10 +358,16 @@ impl Arena {
                     arena.name
                 );
             }
-            let chunk = Chunk::allocate(initial, 0).unwrap_or_else(|| {
+            let chunk = match arena.config.backing {
+                Backing::Chunked => Chunk::allocate(initial, 0),
+                Backing::Reserved { reserve_bytes } => {
+                    Chunk::reserve(arena.reservation_bytes(reserve_bytes), initial, 0)
+                }
+            };
+            let chunk = chunk.unwrap_or_else(|| {
                 panic!(
-                    "arena `{}`: the system allocator refused the first chunk of {initial} bytes",
-                    arena.name
+                    "arena `{}`: the system refused the first {initial} bytes ({:?} backing)",
+                    arena.name, arena.config.backing
                 )
             });
             arena.committed.set(initial);

@@ -32,12 +32,15 @@ impl Arena {
     ///
     /// # Costs
     /// One free per chunk given back and, for a replaced chunk, one allocation from
-    /// the system allocator. The next cycle may need to grow again if it needs more
+    /// the system allocator. With [reserved backing](crate::Backing::Reserved), two
+    /// system calls that give back the pages past the new capacity; the arena's
+    /// memory keeps its address. The next cycle may need to grow again if it needs more
     /// than it gets; the reset after that sizes the chunk to it.
     ///
     /// # Failures
-    /// If the system allocator refuses the smaller chunk, the arena keeps the one it
-    /// has (spares are still freed); see [`TrimPolicy`](crate::TrimPolicy) for an
+    /// If the system allocator refuses the smaller chunk (or the system refuses to
+    /// decommit, with reserved backing), the arena keeps the memory it has (spares
+    /// are still freed); see [`TrimPolicy`](crate::TrimPolicy) for an
     /// arena with a limit.
     ///
     /// ```
@@ -72,7 +75,7 @@ impl Arena {
         if used == 0 && keep == 1 {
             let target = self.trim_target(0);
             if bump::should_trim(self.committed.get(), target, true, false) {
-                self.replace_chunk(target);
+                self.replace_chunk(target, 0);
             }
         } else if used > 0 {
             self.trim_check_at = self.reset_count;
@@ -105,7 +108,7 @@ impl Arena {
         if self.slow.get_mut().chunks.len() == 1 {
             let target = self.trim_target(need);
             if bump::should_trim(self.committed.get(), target, requested, grew) {
-                self.replace_chunk(target);
+                self.replace_chunk(target, need);
             }
         }
         self.begin_trim_window(0);
@@ -127,14 +130,26 @@ impl Arena {
     }
 
     /// Replaces the arena's one chunk, with nothing in use, by one of `capacity`
-    /// bytes, and enters it. The new chunk is taken before the old one is freed, so
+    /// bytes, and enters it; with reserved backing, decommits the pages past
+    /// `capacity` instead, and releases the contents of those past `need` (which a
+    /// fresh chunk would not have touched). The new chunk is taken before the old one is freed, so
     /// that a refusal leaves the arena as it was; unless holding both would pass the
     /// limit, in which case a refusal leaves the arena with no chunk.
-    fn replace_chunk(&mut self, capacity: usize) {
+    fn replace_chunk(&mut self, capacity: usize, need: usize) {
         debug_assert_eq!(self.offset(), 0);
         let slow = self.slow.get_mut();
         debug_assert_eq!(slow.chunks.len(), 1);
         let old_capacity = slow.chunks[0].capacity();
+        if slow.chunks[0].reserved() > 0 {
+            // Reserved backing keeps its range and gives back the pages past
+            // `capacity`: nothing moves, and nothing is taken.
+            if slow.chunks[0].decommit_to(capacity, need.min(capacity)) {
+                self.committed.set(capacity);
+                self.count_trim(old_capacity - capacity);
+            }
+            self.enter_chunk(0);
+            return;
+        }
         if self
             .config
             .limit_bytes

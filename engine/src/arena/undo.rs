@@ -59,8 +59,21 @@ impl Arena {
         let slow = self.slow.get_mut();
         if chunks_taken {
             // Chunks up to the snapshot's current one were not touched since (growth
-            // only adds or replaces chunks after the current one): keep those.
-            slow.chunks.truncate(snapshot.chunk_index + 1);
+            // only adds or replaces chunks after the current one): keep those. A
+            // reserved arena's one chunk may have committed more since: give that
+            // back, or drop the reservation if the arena had none.
+            if snapshot.chunk_count == 0 {
+                slow.chunks.clear();
+            } else {
+                slow.chunks.truncate(snapshot.chunk_index + 1);
+                let current = &mut slow.chunks[snapshot.chunk_index];
+                let capacity = snapshot.chunk_end.addr() - snapshot.chunk_start.addr();
+                if current.reserved() > 0 && current.capacity() > capacity {
+                    // A refusal keeps the pages committed; `exact` below then says
+                    // the stats differ.
+                    current.decommit_to(capacity, capacity);
+                }
+            }
         }
         let committed = slow.chunks.iter().map(|chunk| chunk.capacity()).sum();
         let exact = slow.chunks.len() == snapshot.chunk_count && committed == snapshot.committed;

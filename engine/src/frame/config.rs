@@ -1,6 +1,6 @@
 //! How the frame arenas are sized.
 
-use crate::TrimPolicy;
+use crate::{Backing, TrimPolicy};
 
 /// Construction options for [`FrameArenas`](crate::FrameArenas).
 ///
@@ -46,6 +46,12 @@ pub struct FrameConfig {
     /// committed. [`FrameArenas::trim`](crate::FrameArenas::trim) gives memory
     /// back on request either way.
     pub trim_within_frames: Option<u32>,
+    /// Where the frame buffers, worker and scratch arenas take their memory; see
+    /// [`Backing`]. Defaults to [reserved](Backing::Reserved) address space
+    /// ([`DEFAULT_RESERVE_BYTES`](crate::DEFAULT_RESERVE_BYTES) per arena) where it
+    /// is available, chunks elsewhere: each arena's memory is then one range that
+    /// trims by decommitting pages, and the newest list of a frame grows in place.
+    pub backing: Backing,
 }
 
 impl FrameConfig {
@@ -76,6 +82,7 @@ impl Default for FrameConfig {
             worker_budget_bytes: 1 << 20,
             scratch_capacity_bytes: 256 << 10,
             trim_within_frames: Some(TrimPolicy::DEFAULT.within_resets),
+            backing: Backing::frame_default(),
         }
     }
 }

@@ -151,6 +151,7 @@ impl FrameArenas {
                     initial_capacity: budget_bytes.max(1),
                     budget_bytes: Some(budget_bytes),
                     trim,
+                    backing: config.backing,
                     ..ArenaConfig::default()
                 },
             )
@@ -171,12 +172,14 @@ impl FrameArenas {
                 config.worker_count,
                 config.worker_budget_bytes,
                 config.buffer_trim(),
+                config.backing,
                 id,
             ),
             scratch: ScratchArenas::new(
                 config.name,
                 config.scratch_capacity_bytes,
                 config.per_frame_trim(),
+                config.backing,
             ),
             id,
             config,

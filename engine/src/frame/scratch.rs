@@ -10,7 +10,7 @@
 //! loan, and dropping it, on return or unwind, gives the arena back.
 
 use super::Frame;
-use crate::{Arena, ArenaConfig, Scope, TrimPolicy};
+use crate::{Arena, ArenaConfig, Backing, Scope, TrimPolicy};
 use std::cell::{OnceCell, RefCell, RefMut};
 use std::fmt;
 
@@ -24,6 +24,8 @@ pub(super) struct ScratchArenas {
     name: &'static str,
     capacity_bytes: usize,
     trim: Option<TrimPolicy>,
+    /// The backing of its arenas (`FrameConfig::backing`).
+    backing: Backing,
 }
 
 /// One scratch arena and the link to the next depth's.
@@ -61,12 +63,14 @@ impl ScratchArenas {
         name: &'static str,
         capacity_bytes: usize,
         trim: Option<TrimPolicy>,
+        backing: Backing,
     ) -> ScratchArenas {
         ScratchArenas {
             first: OnceCell::new(),
             name,
             capacity_bytes,
             trim,
+            backing,
         }
     }
 
@@ -117,6 +121,7 @@ impl ScratchArenas {
             ArenaConfig {
                 initial_capacity: self.capacity_bytes,
                 trim: self.trim,
+                backing: self.backing,
                 ..ArenaConfig::default()
             },
         );

@@ -14,7 +14,7 @@
 
 use super::handoff::FrameSlice;
 use crate::Arena;
-use crate::{ArenaConfig, TrimPolicy};
+use crate::{ArenaConfig, Backing, TrimPolicy};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -92,6 +92,8 @@ pub struct WorkerPool {
     budget_bytes: usize,
     /// The trim policy of its arenas (see `FrameConfig::trim_within_frames`).
     trim: Option<TrimPolicy>,
+    /// The backing of its arenas (`FrameConfig::backing`).
+    backing: Backing,
     /// The `FrameArenas`' id, stamped on kept handles.
     owner: u64,
     frame_index: u64,
@@ -184,6 +186,7 @@ impl WorkerPool {
         worker_count: usize,
         budget_bytes: usize,
         trim: Option<TrimPolicy>,
+        backing: Backing,
         owner: u64,
     ) -> WorkerPool {
         let pool = WorkerPool {
@@ -192,6 +195,7 @@ impl WorkerPool {
             name,
             budget_bytes,
             trim,
+            backing,
             owner,
             frame_index: 0,
             set: 0,
@@ -378,6 +382,7 @@ impl WorkerPool {
                     initial_capacity: self.budget_bytes.max(1),
                     budget_bytes: Some(self.budget_bytes),
                     trim: self.trim,
+                    backing: self.backing,
                     ..ArenaConfig::default()
                 },
             )

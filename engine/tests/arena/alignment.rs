@@ -47,7 +47,7 @@ fn alignment_holds_when_every_request_needs_a_new_chunk() {
 
 #[test]
 fn every_chunk_starts_on_a_cache_line() {
-    let arena = Arena::with_capacity("align-lines", 100);
+    let arena = crate::chunked_with_capacity("align-lines", 100);
     for round in 0..6 {
         // Fills the current chunk, so the next allocation is a fresh chunk's first.
         let first = arena.alloc_slice_fill_copy(100 << round, 0u8);

@@ -37,7 +37,7 @@ fn a_vec_that_is_not_on_top_moves_and_keeps_its_contents() {
 
 #[test]
 fn a_vec_grows_into_a_new_chunk_when_the_current_one_is_full() {
-    let arena = Arena::with_capacity("vec", 256);
+    let arena = crate::chunked_with_capacity("vec", 256);
     let mut v = ApiVec::new_in(&arena);
     for i in 0..1000u16 {
         v.push(i);

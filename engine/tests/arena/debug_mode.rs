@@ -110,7 +110,7 @@ fn popped_bytes_are_poisoned() {
     ignore = "reads freed bytes, which the `asan` feature poisons (tests/asan_poison.rs)"
 )]
 fn rewound_bytes_are_poisoned_across_chunks() {
-    let mut arena = Arena::with_config(
+    let mut arena = crate::chunked(
         "debug",
         ArenaConfig {
             initial_capacity: 64,

@@ -1,6 +1,6 @@
 //! Every `AllocError` variant, and the promise that a failed call changes nothing.
 
-use engine::{AllocError, Arena, ArenaStats};
+use engine::{AllocError, Arena, ArenaConfig, ArenaStats, Backing};
 use std::alloc::Layout;
 
 const ONE_TIB: usize = 1 << 40;
@@ -141,12 +141,12 @@ fn capacity_exceeded() {
 fn limit_exceeded() {
     assert_fails_cleanly(
         &Arena::with_limit("errors", 5000),
-        |arena| arena.try_alloc_slice_fill_copy(4096, 0u8).unwrap_err(),
+        |arena| arena.try_alloc_slice_fill_copy(5000, 0u8).unwrap_err(),
         |err| {
             matches!(
                 err,
                 AllocError::LimitExceeded {
-                    requested: 4096,
+                    requested: 5000,
                     committed: 4096,
                     limit: 5000,
                     ..
@@ -159,7 +159,7 @@ fn limit_exceeded() {
 #[test]
 fn out_of_memory_for_a_one_tib_request() {
     assert_fails_cleanly(
-        &Arena::new("errors"),
+        &crate::chunked("errors", ArenaConfig::default()),
         |arena| {
             arena
                 .try_alloc_layout(Layout::from_size_align(ONE_TIB, 8).unwrap())
@@ -179,7 +179,7 @@ fn out_of_memory_for_a_request_beyond_the_address_space() {
     // Unlike 1 TiB, no overcommit setting lets the system allocator serve 4 EiB.
     const FOUR_EIB: usize = 1 << 62;
     assert_fails_cleanly(
-        &Arena::new("errors"),
+        &crate::chunked("errors", ArenaConfig::default()),
         |arena| {
             arena
                 .try_alloc_layout(Layout::from_size_align(FOUR_EIB, 8).unwrap())
@@ -199,7 +199,7 @@ fn out_of_memory_for_a_request_beyond_the_address_space() {
 
 #[test]
 fn out_of_memory_does_not_drop_spare_chunks() {
-    let mut arena = Arena::with_capacity("errors", 64);
+    let mut arena = crate::chunked_with_capacity("errors", 64);
     let mark = arena.mark();
     arena.push(60);
     arena.push(100); // a second chunk
@@ -223,7 +223,10 @@ fn failed_allocations_in_debug_mode_change_nothing() {
     assert_fails_cleanly(
         &arena,
         |arena| arena.try_push(ONE_TIB).unwrap_err(),
-        |err| matches!(err, AllocError::OutOfMemory { .. }),
+        |err| match arena.config().backing {
+            Backing::Chunked => matches!(err, AllocError::OutOfMemory { .. }),
+            Backing::Reserved { .. } => matches!(err, AllocError::ReservationExhausted { .. }),
+        },
     );
 }
 
@@ -392,4 +395,50 @@ fn each_panicking_twin_panics_with_its_twins_error_where_it_was_called() {
     }
     assert_eq!(arena.offset(), 0);
     assert_eq!(arena.stats().allocation_count, 0);
+}
+
+/// A reserved arena whose reservation cannot hold a request says so, names the
+/// reservation, and loses nothing: what it holds stays where it is, and it goes on
+/// allocating up to the reservation's end.
+#[test]
+fn reservation_exhausted() {
+    const RESERVED: usize = 1 << 20;
+    let arena = Arena::with_config(
+        "reserved",
+        ArenaConfig {
+            backing: Backing::Reserved {
+                reserve_bytes: RESERVED,
+            },
+            ..ArenaConfig::default()
+        },
+    );
+    if arena.config().backing == Backing::Chunked {
+        return; // no reserved backing on this target (`Backing::is_available`)
+    }
+    assert_fails_cleanly(
+        &arena,
+        |arena| arena.try_alloc_slice_fill_copy(RESERVED, 0u8).unwrap_err(),
+        |err| {
+            matches!(
+                err,
+                AllocError::ReservationExhausted {
+                    requested: RESERVED,
+                    reserved: RESERVED,
+                    ..
+                }
+            ) && err.to_string().contains("reservation of 1048576 bytes")
+        },
+    );
+    // Up to the last byte of the reservation still fits, in one contiguous range.
+    let rest = RESERVED - arena.offset();
+    let first = arena.alloc(1u8) as *const u8;
+    let tail = arena.alloc_slice_fill_copy(rest - 1, 7u8);
+    assert_eq!(tail.as_ptr().addr(), first.addr() + 1);
+    assert_eq!(arena.offset(), RESERVED);
+    assert!(matches!(
+        arena.try_alloc(0u8),
+        Err(AllocError::ReservationExhausted { .. })
+    ));
+    let stats = arena.stats();
+    assert_eq!((stats.committed_bytes, stats.chunk_count), (RESERVED, 1));
 }

@@ -37,7 +37,7 @@ fn the_first_chunk_is_taken_lazily() {
 
 #[test]
 fn chunks_grow_geometrically() {
-    let arena = Arena::new("growth");
+    let arena = crate::chunked("growth", engine::ArenaConfig::default());
     let sizes = chunk_sizes(&arena, 5000); // ~500 KB
     assert_eq!(sizes[0], DEFAULT_FIRST_CHUNK_BYTES);
     assert!(sizes.len() >= 6, "{sizes:?}");
@@ -53,7 +53,7 @@ fn chunks_grow_geometrically() {
 
 #[test]
 fn the_initial_capacity_sets_the_first_chunk_and_growth_doubles_from_it() {
-    let arena = Arena::with_capacity("growth", 1000);
+    let arena = crate::chunked_with_capacity("growth", 1000);
     let sizes = chunk_sizes(&arena, 200);
     assert_eq!(sizes[0], 1000);
     assert!(sizes[1] >= 2000, "{sizes:?}");
@@ -64,7 +64,7 @@ fn the_initial_capacity_sets_the_first_chunk_and_growth_doubles_from_it() {
 
 #[test]
 fn a_request_bigger_than_the_next_chunk_gets_a_chunk_that_fits_it() {
-    let arena = Arena::new("growth");
+    let arena = crate::chunked("growth", engine::ArenaConfig::default());
     arena.alloc(1u8);
     let big = arena.alloc_slice_fill_copy(1 << 20, 1u8);
     assert_eq!(big.len(), 1 << 20);
@@ -101,7 +101,7 @@ fn options_initial_capacity_zero_defers_the_first_chunk() {
 
 #[test]
 fn a_spare_chunk_too_small_for_the_request_is_replaced_and_no_longer_counted() {
-    let mut arena = Arena::with_capacity("growth", 64);
+    let mut arena = crate::chunked_with_capacity("growth", 64);
     let start = arena.mark();
     arena.push(60);
     arena.push(100); // a second chunk of 128 bytes

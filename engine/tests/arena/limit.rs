@@ -33,7 +33,7 @@ fn growth_stops_at_the_limit() {
 
 #[test]
 fn the_last_chunk_is_trimmed_to_the_limit() {
-    let arena = Arena::with_limit("limit", 6000);
+    let arena = crate::chunked_with_limit("limit", 6000);
     arena.push(4000); // first chunk: 4096
     arena.push(1900); // 8192 would pass the limit: the chunk is 1904 bytes
     let stats = arena.stats();

@@ -16,6 +16,7 @@ mod limit;
 mod mark_rewind;
 mod model;
 mod push_pop;
+mod reserved;
 mod reset;
 mod scope;
 mod slices;
@@ -24,7 +25,7 @@ mod strings;
 mod threads;
 mod trim;
 
-use engine::{Arena, ArenaConfig};
+use engine::{Arena, ArenaConfig, Backing};
 
 /// Read by AddressSanitizer's runtime at start-up (when the tests are built with
 /// `-Zsanitizer=address`; otherwise nothing calls it): let an allocation the
@@ -41,6 +42,53 @@ pub fn debug_arena(name: &str) -> Arena {
         name,
         ArenaConfig {
             debug_blocks: true,
+            ..ArenaConfig::default()
+        },
+    )
+}
+
+/// A chunked arena ([`Backing::Chunked`]) with `config`'s other options, whatever
+/// the build's default backing: for the tests whose subject is the chunk list
+/// (chunk counts, spare chunks, chunk boundaries). The rest of the suite runs on
+/// both backings (`ENGINE_DEFAULT_BACKING`, see engine/build.rs).
+pub fn chunked(name: &str, config: ArenaConfig) -> Arena {
+    Arena::with_config(
+        name,
+        ArenaConfig {
+            backing: Backing::Chunked,
+            ..config
+        },
+    )
+}
+
+/// [`debug_arena`], chunked.
+pub fn chunked_debug_arena(name: &str) -> Arena {
+    chunked(
+        name,
+        ArenaConfig {
+            debug_blocks: true,
+            ..ArenaConfig::default()
+        },
+    )
+}
+
+/// [`chunked`] with a first chunk of `bytes`.
+pub fn chunked_with_capacity(name: &str, bytes: usize) -> Arena {
+    chunked(
+        name,
+        ArenaConfig {
+            initial_capacity: bytes,
+            ..ArenaConfig::default()
+        },
+    )
+}
+
+/// [`chunked`] with a limit of `bytes`.
+pub fn chunked_with_limit(name: &str, bytes: usize) -> Arena {
+    chunked(
+        name,
+        ArenaConfig {
+            limit_bytes: Some(bytes),
             ..ArenaConfig::default()
         },
     )

@@ -23,8 +23,8 @@ fn rewind_frees_everything_after_the_mark() {
 #[test]
 fn allocations_before_the_mark_survive_a_rewind_across_chunks() {
     for mut arena in [
-        Arena::with_capacity("marks", 64),
-        debug_arena("marks-debug"),
+        crate::chunked_with_capacity("marks", 64),
+        crate::chunked_debug_arena("marks-debug"),
     ] {
         let kept: *const [u32] = arena.alloc_slice_fill_with(8, |i| i as u32 * 11);
         let mark = arena.mark();

@@ -48,7 +48,7 @@ fn pop_keeps_earlier_pushes_intact() {
 
 #[test]
 fn pop_across_chunks() {
-    let mut arena = Arena::with_capacity("stack", 64);
+    let mut arena = crate::chunked_with_capacity("stack", 64);
     let first_chunk = arena.push(40).as_ptr().addr();
     arena.push(40); // does not fit in the first chunk
     assert_eq!(arena.stats().chunk_count, 2);

@@ -40,7 +40,7 @@ fn reset_of_a_single_chunk_keeps_it() {
 
 #[test]
 fn reset_consolidates_many_chunks_into_one_that_holds_the_high_water_mark() {
-    let mut arena = Arena::new("reset");
+    let mut arena = crate::chunked("reset", engine::ArenaConfig::default());
     frame_workload(&arena);
     let grown = arena.stats();
     assert!(
@@ -144,7 +144,7 @@ fn reset_of_an_empty_arena() {
 
 #[test]
 fn consolidation_respects_the_limit() {
-    let mut arena = Arena::with_limit("reset", 20_000);
+    let mut arena = crate::chunked_with_limit("reset", 20_000);
     for _ in 0..4 {
         arena.alloc_slice_fill_copy(3000, 0u8);
     }
@@ -160,7 +160,7 @@ fn consolidation_respects_the_limit() {
 
 #[test]
 fn reset_after_rewinding_into_an_earlier_chunk_consolidates_the_spares() {
-    let mut arena = Arena::with_capacity("reset", 64);
+    let mut arena = crate::chunked_with_capacity("reset", 64);
     let mark = arena.mark();
     for _ in 0..10 {
         arena.push(60);

@@ -146,8 +146,8 @@ fn scope_checks_foreign_and_stale_marks_like_the_arena() {
 #[test]
 fn scope_rewinds_to_a_mark_in_an_earlier_chunk_it_owns() {
     for mut arena in [
-        Arena::with_capacity("scope", 256),
-        debug_arena("scope-debug"),
+        crate::chunked_with_capacity("scope", 256),
+        crate::chunked_debug_arena("scope-debug"),
     ] {
         arena.alloc(1u64);
         arena.scope(|tmp| {
@@ -216,7 +216,7 @@ fn scope_updates_the_high_water_mark() {
 fn a_scope_in_an_arena_that_grew_this_cycle_frees_exactly_its_own() {
     // With more than one chunk, scope exits take the slow path until the next
     // reset; it must free the same bytes as the fast one.
-    let mut arena = Arena::with_capacity("grown", 64);
+    let mut arena = crate::chunked_with_capacity("grown", 64);
     arena.alloc_slice_fill_copy(64, 0u8);
     let kept = arena.alloc(7u64);
     *kept += 1;

@@ -88,7 +88,7 @@ fn high_water_survives_pops_rewinds_and_resets() {
 
 #[test]
 fn committed_chunk_and_grow_counts_follow_the_chunks() {
-    let mut arena = Arena::new("stats");
+    let mut arena = crate::chunked("stats", engine::ArenaConfig::default());
     arena.push(10);
     let one = arena.stats();
     assert_eq!(

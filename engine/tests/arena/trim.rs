@@ -137,7 +137,7 @@ fn scope_peaks_count_as_need() {
 
 #[test]
 fn trim_frees_spare_chunks_and_an_empty_arenas_big_chunk_now() {
-    let mut arena = Arena::with_capacity("explicit", START);
+    let mut arena = crate::chunked_with_capacity("explicit", START);
     let mark = arena.mark();
     arena.alloc_slice_fill_copy(START, 1u8);
     arena.alloc_slice_fill_copy(4 * START, 2u8); // a second chunk

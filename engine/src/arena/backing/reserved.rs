@@ -1,0 +1,110 @@
+//! A reserved range of address space whose pages are committed as the arena
+//! advances and decommitted when it trims (64-bit Linux).
+//!
+//! The range is mapped with no access (`PROT_NONE`) and `MAP_NORESERVE`, so it costs
+//! address space only: no memory, and no commit charge. Committing makes pages
+//! readable and writable (`mprotect`); the kernel then charges them, and backs each
+//! with memory on first touch. Decommitting gives the pages back at once
+//! (`madvise(MADV_DONTNEED)`) and takes the access away again (`mprotect`), which
+//! also ends the charge. A trim also gives back the contents of the pages it keeps
+//! committed beyond the recent need, so that pages a spike touched stop being
+//! resident even where the arena's starting size keeps them committed. One page past the reservation is never committed: a guard,
+//! so that no other mapping can sit right after the arena's last byte.
+//!
+//! The system calls go through `rustix`: it wraps them with typed flags and
+//! `io::Result`s and, on Linux, calls the kernel directly, so no `libc` bindings or
+//! `extern` blocks of our own are needed.
+
+use rustix::mm::{self, Advice, MapFlags, MprotectFlags, ProtFlags};
+use std::ffi::c_void;
+use std::ptr::NonNull;
+use std::sync::OnceLock;
+
+/// The system's page size: the unit of every commit and decommit.
+pub(crate) fn page_size() -> usize {
+    static PAGE: OnceLock<usize> = OnceLock::new();
+    *PAGE.get_or_init(rustix::param::page_size)
+}
+
+/// `bytes` rounded up to whole pages, or `None` if that overflows.
+pub(crate) fn round_to_pages(bytes: usize) -> Option<usize> {
+    let page = page_size();
+    bytes.checked_next_multiple_of(page)
+}
+
+/// Reserves `bytes` (whole pages) of address space plus one guard page, none of it
+/// accessible. `None` if the system refuses (address space exhausted, or a limit
+/// such as `RLIMIT_AS`).
+pub(crate) fn reserve(bytes: usize) -> Option<NonNull<u8>> {
+    let with_guard = bytes.checked_add(page_size())?;
+    // SAFETY: an anonymous mapping at an address the kernel chooses (null hint)
+    // replaces nothing, so no memory the program uses can be affected.
+    let start = unsafe {
+        mm::mmap_anonymous(
+            std::ptr::null_mut(),
+            with_guard,
+            ProtFlags::empty(),
+            MapFlags::PRIVATE | MapFlags::NORESERVE,
+        )
+    }
+    .ok()?;
+    NonNull::new(start.cast::<u8>())
+}
+
+/// Makes `start..start + len` readable and writable. `false` if the system refuses
+/// (the commit charge would pass the system's limit, or the mapping count would):
+/// the range then stays inaccessible.
+///
+/// The caller passes a page-aligned range inside one of its reservations.
+pub(crate) fn commit(start: *mut u8, len: usize) -> bool {
+    // SAFETY: the range lies in a reservation the caller owns and has not handed
+    // out (it was inaccessible), so changing its protection affects no live data.
+    unsafe {
+        mm::mprotect(
+            start.cast::<c_void>(),
+            len,
+            MprotectFlags::READ | MprotectFlags::WRITE,
+        )
+    }
+    .is_ok()
+}
+
+/// Gives the pages of `start..start + len` back to the system but keeps them
+/// committed: the next touch of each maps a zeroed page. `false` if the system
+/// refused (the pages then stay as they were).
+///
+/// The caller passes a page-aligned range of committed pages inside one of its
+/// reservations, holding no data anyone still uses.
+pub(crate) fn release_pages(start: *mut u8, len: usize) -> bool {
+    // SAFETY: the caller owns the range and nothing in it is in use, so dropping its
+    // contents loses nothing; the pages stay mapped and accessible.
+    unsafe { mm::madvise(start.cast::<c_void>(), len, Advice::LinuxDontNeed) }.is_ok()
+}
+
+/// Gives the pages of `start..start + len` back to the system and makes them
+/// inaccessible. `false` if the protection could not be taken away (the kernel's
+/// mapping count): the pages are then still given back (they read as zero if
+/// touched) but stay committed.
+///
+/// The caller passes a page-aligned range of committed pages inside one of its
+/// reservations, holding no data anyone still uses.
+pub(crate) fn decommit(start: *mut u8, len: usize) -> bool {
+    let released = release_pages(start, len);
+    // SAFETY: the caller owns the range and nothing in it is in use: no reference
+    // into it is alive to fault on.
+    let protected = unsafe { mm::mprotect(start.cast::<c_void>(), len, MprotectFlags::empty()) };
+    released && protected.is_ok()
+}
+
+/// Unmaps a reservation of `bytes` (and its guard page) made by [`reserve`].
+///
+/// # Safety
+/// - `start` and `bytes` are those of a reservation made by [`reserve`], not
+///   released before;
+/// - nothing in it is used after this call.
+pub(crate) unsafe fn release(start: NonNull<u8>, bytes: usize) {
+    // SAFETY: the caller guarantees the range is one whole reservation of ours that
+    // nothing uses any more. A failure (only possible for a bad range, which the
+    // contract excludes) would leave the range mapped: a leak, not a fault.
+    let _ = unsafe { mm::munmap(start.as_ptr().cast::<c_void>(), bytes + page_size()) };
+}
