@@ -487,11 +487,25 @@ fn pool_graph_does_not_drop_to_0_at_every_reset() {
         // The first chunk, and one per growth after it; the telemetry's end (or
         // `forget_arena`) discards the pool once.
         let chunks_taken = 1 + rows.iter().map(|row| row.grow_events).sum::<u64>();
-        assert_eq!(
-            (pool.discards, pool.allocations),
-            (1, chunks_taken),
-            "{name}: (discards, chunk allocations) after {resets} resets"
-        );
+        assert_eq!(pool.discards, 1, "{name}: discards after {resets} resets");
+        if name.starts_with("frame.") {
+            // Frame arenas may have reserved backing (their default where it is
+            // available): growth commits more of their one range, which Tracy sees
+            // as that block freed and allocated again, bigger, once per record in
+            // which it grew (after the first record, which shows the block as it
+            // is then); chunked, once per chunk.
+            let records_with_growth = rows[1..].iter().filter(|row| row.grow_events > 0).count();
+            assert!(
+                (1 + records_with_growth as u64..=chunks_taken).contains(&pool.allocations),
+                "{name}: {} block allocations after {resets} resets, {chunks_taken} chunks or commits",
+                pool.allocations
+            );
+        } else {
+            assert_eq!(
+                pool.allocations, chunks_taken,
+                "{name}: chunk allocations after {resets} resets"
+            );
+        }
         assert!(
             pool.frees < chunks_taken,
             "{name}: {} frees of {chunks_taken} chunks",

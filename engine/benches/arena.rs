@@ -72,7 +72,13 @@ fn arenas(
     bumpalo_work: impl FnMut(&mut bumpalo::Bump),
     bump_scope_work: impl FnMut(&mut bump_scope::Bump),
 ) {
-    contender(group, "engine", engine_arena, &mut engine_work, after.clear());
+    contender(
+        group,
+        "engine",
+        engine_arena,
+        &mut engine_work,
+        after.clear(),
+    );
     contender(
         group,
         "engine_reserved",

@@ -73,6 +73,9 @@ static NEXT_ARENA_ID: AtomicU64 = AtomicU64::new(1);
 /// or a [limit](Arena::with_limit)). [`reset`](Arena::reset) is O(1) in the number
 /// of allocations: it keeps one chunk big enough for the high-water mark, so a
 /// steady workload stops calling the system allocator after its first cycles.
+/// With [reserved backing](Backing::Reserved) a full arena commits more of its one
+/// range of address space instead (one system call per doubling), and its memory
+/// never moves.
 ///
 /// An `Arena` is aligned to 64 bytes (a cache line), so that its hot fields share one
 /// line wherever it is stored; a struct holding one is aligned the same way. Its
