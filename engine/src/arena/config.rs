@@ -189,7 +189,10 @@ pub struct ArenaConfig {
     /// chunk its biggest cycle needed. [`Arena::trim`](crate::Arena::trim) works
     /// either way.
     pub trim: Option<TrimPolicy>,
-    /// Where the memory comes from; see [`Backing`]. Defaults to chunked.
+    /// Where the memory comes from; see [`Backing`]. Defaults to chunked (every
+    /// arena's default is reserved instead if the engine was built with the
+    /// environment variable `ENGINE_DEFAULT_BACKING=reserved`, which exists to run
+    /// a test suite on each backing).
     pub backing: Backing,
 }
 
