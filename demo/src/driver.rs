@@ -1,6 +1,7 @@
 //! The frame loop's bookkeeping, once for both shells: the frame's timing and heap
 //! traffic, telemetry, the `--stats` CSV, the `--chart` history, the
-//! `--switch-every` schedule, the frame limit and the end-of-run summary.
+//! `--switch-every` and `--spike-every` schedules, the frame limit and the
+//! end-of-run summary.
 //!
 //! A shell (the window in `app.rs`, the offscreen runner in `headless.rs`) only
 //! supplies a [`RenderTarget`] and the camera input, and calls
@@ -122,6 +123,7 @@ pub struct FrameDriver {
     time_step: TimeStep,
     frame_limit: Option<u64>,
     switch_every: Option<u64>,
+    spike_every: Option<u64>,
     /// `--stats`: the CSV and its path, for error messages.
     csv: Option<(StatsCsv, PathBuf)>,
     /// `--chart`: the history and the SVG to draw it to at the end.
@@ -134,7 +136,7 @@ pub struct FrameDriver {
 
 impl FrameDriver {
     /// Takes over `state` for a run per `options` (`--frames`, `--stats`,
-    /// `--chart`, `--switch-every`), and creates the stats file.
+    /// `--chart`, `--switch-every`, `--spike-every`), and creates the stats file.
     ///
     /// # Errors
     /// [`DemoError::Io`] if the stats file cannot be created.
@@ -160,6 +162,7 @@ impl FrameDriver {
             time_step,
             frame_limit: options.frames,
             switch_every: options.switch_every,
+            spike_every: options.spike_every,
             csv,
             history: options
                 .chart
@@ -262,6 +265,11 @@ impl FrameDriver {
             .last_report
             .as_ref()
             .is_some_and(|report| report.frame_index.is_multiple_of(STATUS_EVERY));
+        if let Some(every) = self.spike_every
+            && self.frames_drawn % every == every - 1
+        {
+            self.state.request_burst();
+        }
         // Formatted for every target, even one with no place to show it, so that
         // the headless runs check it too.
         let show_status = |text: &str| target.show_status(text);
@@ -296,6 +304,11 @@ impl FrameDriver {
             workers: work.workers,
             frame_trim_count: work.frame_trims.0,
             frame_trimmed_bytes: work.frame_trims.1,
+            frame_grow_count: work.frame_grows,
+            frame_chunks_taken: work.frame_chunks_taken,
+            overflow_count: work.overflows.0,
+            last_overflow: work.overflows.1,
+            burst_fragments: work.burst_fragments,
             level: work.level,
             assets: work.assets,
             ring: work.ring,
