@@ -26,6 +26,14 @@ pub const PLOT_HEIGHT: f32 = 49.0;
 /// Room right of the plot for the axis labels ("256K"), in characters.
 const LABEL_CHARS: f32 = 5.0;
 
+/// Font pixels between the plot and the legend: room for the lowest label, which
+/// is centred on the plot's bottom edge.
+const LEGEND_GAP: f32 = 5.0;
+
+/// Font pixels the graph leaves above its plot: room for the highest label and
+/// the ticks.
+pub const TOP_GAP: f32 = 4.0;
+
 const PLOT_BACK: [u8; 4] = [20, 20, 28, 255];
 const GRID: [u8; 4] = [62, 62, 74, 255];
 const LABEL: [u8; 4] = [150, 150, 162, 255];
@@ -266,7 +274,7 @@ impl GraphLayout {
     /// The whole graph's height: plot and legend.
     #[must_use]
     pub fn height(&self) -> f32 {
-        self.plot_height + 3.0 * self.scale + LINE_HEIGHT * self.scale
+        self.plot_height + LEGEND_GAP * self.scale + LINE_HEIGHT * self.scale
     }
 
     /// The plot's bottom edge: a column of `f` of the plot's height spans
@@ -316,7 +324,8 @@ pub fn build(out: &mut impl FrameList<OverlayRect>, graph: &MemoryGraph, layout:
         }
         if (steps - step).is_multiple_of(label_every) {
             let label = POWER_OF_4_LABELS[(scale.floor_exponent + step) as usize];
-            let label_y = y + l.line / 2.0 - (super::font::GLYPH_HEIGHT as f32 / 2.0) * l.scale;
+            let glyph_height = super::font::GLYPH_HEIGHT as f32 * l.scale;
+            let label_y = y + l.line / 2.0 - glyph_height / 2.0;
             push_text(
                 out,
                 label,
@@ -403,7 +412,7 @@ pub fn build(out: &mut impl FrameList<OverlayRect>, graph: &MemoryGraph, layout:
     }
 
     let mut x = l.x;
-    let legend_y = l.bottom() + 3.0 * l.scale;
+    let legend_y = l.bottom() + LEGEND_GAP * l.scale;
     for (word, color) in LEGEND {
         x = push_text(out, word, x, legend_y, l.scale, color) + ADVANCE * l.scale;
     }

@@ -143,12 +143,12 @@ pub fn build_with_graph(
         GraphLayout::new(
             graph.capacity(),
             margin,
-            margin + (height + 1.0) * scale,
+            margin + (height + graph::TOP_GAP) * scale,
             scale,
         )
     });
     let (graph_width, graph_height) = graph_layout.map_or((0.0, 0.0), |layout| {
-        (layout.width(), layout.height() + scale)
+        (layout.width(), layout.height() + graph::TOP_GAP * scale)
     });
     out.push(rect(
         0.0,
