@@ -96,8 +96,14 @@ impl RunSummary {
             self.elapsed.as_secs_f64() * 1000.0 / self.frames.max(1) as f64
         );
         if let Some(r) = &self.last {
+            let arena_chunks =
+                if r.demo_heap.allocations > 0 && r.demo_allocations_are_arena_chunks() {
+                    " (the frame arenas' chunks)"
+                } else {
+                    ""
+                };
             println!(
-                "last frame: {} objects, {} visible, {} draws; heap allocations: demo {}, wgpu {}; \
+                "last frame: {} objects, {} visible, {} draws; heap allocations: demo {}{arena_chunks}, wgpu {}; \
                  frame arena {} B (high-water {} B), level {} B, assets {} B, gpu ring {} B",
                 r.object_count,
                 r.visible_count,
@@ -366,7 +372,10 @@ impl FrameDriver {
 /// Writes the run's memory chart (`--chart`) and says where.
 fn write_chart(history: &MemoryHistory, path: &Path) -> Result<(), DemoError> {
     history
-        .write_svg(path, "frame-memory demo: bytes used per arena per frame")
+        .write_svg(
+            path,
+            "frame-memory demo: bytes used per arena per frame, and what the frame arenas hold",
+        )
         .map_err(|reason| DemoError::Chart {
             path: path.to_path_buf(),
             reason,
