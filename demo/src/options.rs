@@ -15,7 +15,8 @@ OPTIONS:
     --size WxH             Window or offscreen size in pixels [default: 1280x720]
     --screenshot FILE      Headless: write the last frame as a PNG
     --stats FILE           Write per-frame memory statistics as CSV
-    --chart FILE           At exit, draw each arena's memory per frame, with budgets, as SVG
+    --chart FILE           At exit, draw each arena's memory per frame, with budgets, and
+                           what the frame arenas hold, with their trims, as SVG
     --objects N            Objects per level [default: 100000 on a GPU, 20000 on a software renderer]
     --level N              Start in level N (1-based) [default: 1]
     --assets DIR           Asset directory holding levels/ [default: the demo's assets/]
@@ -26,12 +27,13 @@ OPTIONS:
     --spike-every N        Throw a debris burst every N frames (frames N-1, 2N-1, ...): one
                            frame with 16 times its usual draw data, and at least twice
                            the frame budget, so that it overflows (key B does it once)
-    --trim-within-frames N After a burst, the frame arenas give the extra memory back
+    --trim-within-frames N
+                           After a burst, the frame arenas give the extra memory back
                            within N frames (at least 4) [default: 240]
     --resize-every N       Windowed: resize the window every N frames, minimizing included (for tests)
     --autopilot            Let the camera drift by itself (the headless default)
     --no-autopilot         Keep the camera still unless moved (the windowed default)
-    --no-overlay           Hide the statistics overlay
+    --no-overlay           Hide the statistics overlay and its memory graph
     --no-vsync             Present without waiting for vertical sync
     --bake-levels          Write the level asset files from their definitions and exit
     -h, --help             Show this help
