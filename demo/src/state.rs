@@ -257,12 +257,6 @@ impl DemoState {
         self.burst_requested = true;
     }
 
-    /// The overlay's memory graph: the frame arenas over the last frames.
-    #[must_use]
-    pub fn memory_graph(&self) -> &MemoryGraph {
-        &self.graph
-    }
-
     /// Turns the camera autopilot on or off.
     pub fn toggle_autopilot(&mut self) {
         self.scene.autopilot = !self.scene.autopilot;

@@ -1,11 +1,10 @@
 //! The overlay's live memory graph: the frame arenas' bytes over the last few
-//! hundred frames, as rectangles. Each frame is a column of the bytes it used
-//! (red above its budget, with a red tick over the plot), the bytes all frame
-//! arenas hold from the system are a yellow line over the columns, the budget a
-//! dashed white line, and a frame in which an arena gave memory back (a trim) a
-//! green tick. The vertical axis is
-//! logarithmic, labelled at powers of 4: a burst is many times an ordinary frame,
-//! and on a linear axis the ordinary frames would be flat.
+//! hundred frames, as rectangles. Each frame is a column of the bytes it used (red
+//! above its budget, with a red tick over the plot), the bytes all frame arenas
+//! hold from the system are a yellow line over the columns, the budget a dashed
+//! white line, and a frame in which an arena gave memory back (a trim) a green
+//! tick. The vertical axis is logarithmic, labelled at powers of 4: a burst is many
+//! times an ordinary frame, and on a linear axis the ordinary frames would be flat.
 //!
 //! The history is a [`MemoryGraph`]: a ring of samples allocated once, at start-up,
 //! and overwritten frame after frame, so recording and drawing it never touch the
@@ -20,7 +19,8 @@ use crate::lists::FrameList;
 /// together.
 pub const GRAPH_FRAMES: usize = 300;
 
-/// The plot's height, in font pixels.
+/// The plot's height, in font pixels: about five lines of text, room for the six or
+/// so powers of 4 between an ordinary frame and a burst's committed bytes.
 pub const PLOT_HEIGHT: f32 = 49.0;
 
 /// Room right of the plot for the axis labels ("256K"), in characters.
@@ -233,8 +233,9 @@ pub struct GraphLayout {
     pub y: f32,
     /// Frames the plot has a column for.
     pub columns: usize,
-    /// A column's width: one pixel, or more on a big screen so the graph keeps its
-    /// proportions (half a font pixel).
+    /// A column's width: half a font pixel, rounded down, and at least one pixel.
+    /// A frame per pixel on ordinary screens; on big ones the graph keeps its width
+    /// next to the text.
     pub column_width: f32,
     /// The plot's height.
     pub plot_height: f32,
