@@ -8,6 +8,10 @@
 //!   formatted text on screen and the status line formatted every 30 frames;
 //! - switching levels back and forth ten times brings committed memory back to
 //!   its baseline each time;
+//! - debris bursts (`--spike-every`) make the frame arenas grow past their budget,
+//!   and within `--trim-within-frames` frames their committed memory is back at its
+//!   baseline, read from the `--stats` CSV; the only heap allocations in the demo's
+//!   frame building are the arenas' own chunks;
 //! - a level with a corrupt file fails to load with a message naming the file and
 //!   the current level keeps running.
 //!
@@ -291,6 +295,154 @@ fn level_switching() {
     );
 }
 
+/// A `--stats` CSV, its columns looked up by name.
+struct StatsCsv {
+    columns: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl StatsCsv {
+    fn read(path: &Path) -> StatsCsv {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut lines = text.lines();
+        let header = lines.next().expect("a header");
+        assert_eq!(header, demo::stats::CSV_HEADER);
+        StatsCsv {
+            columns: header.split(',').map(str::to_owned).collect(),
+            rows: lines
+                .map(|line| line.split(',').map(str::to_owned).collect())
+                .collect(),
+        }
+    }
+
+    /// Column `name` of frame `frame` (its row), as an integer.
+    fn get(&self, frame: u64, name: &str) -> u64 {
+        let column = self
+            .columns
+            .iter()
+            .position(|column| column == name)
+            .unwrap_or_else(|| panic!("no column {name}"));
+        let row = &self.rows[frame as usize];
+        assert_eq!(row[0], frame.to_string(), "rows are in frame order");
+        row[column]
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} of frame {frame}: {}", row[column]))
+    }
+}
+
+const SPIKE_EVERY: u64 = 40;
+const SPIKES: u64 = 3;
+/// Far fewer than the default 240, so that the run stays short.
+const TRIM_WITHIN_FRAMES: u32 = 24;
+/// A small budget for a small scene: an ordinary frame (about 60 KiB here) fits,
+/// and a burst (16 times that) does not.
+const SPIKE_FRAME_BUDGET: usize = 256 << 10;
+/// Frames before the first burst in which the threads and the worker pool settle
+/// (the pool may grow once, on the heap, when a thread holds two worker arenas).
+const SPIKE_WARM_UP_FRAMES: u64 = 30;
+
+fn spikes_give_their_memory_back() {
+    let csv = tmp("spikes.csv");
+    let frames = SPIKE_EVERY * SPIKES + u64::from(TRIM_WITHIN_FRAMES) + 6;
+    let options = Options {
+        stats: Some(csv.clone()),
+        spike_every: Some(SPIKE_EVERY),
+        trim_within_frames: TRIM_WITHIN_FRAMES,
+        frame_budget: SPIKE_FRAME_BUDGET,
+        ..headless(frames, (128, 128), 3000)
+    };
+    demo::headless::run(&options, |_, _| {}).expect("headless run");
+    let stats = StatsCsv::read(&csv);
+    assert_eq!(stats.rows.len() as u64, frames);
+    let committed = |frame| stats.get(frame, "frame_committed_bytes");
+    let within = u64::from(TRIM_WITHIN_FRAMES);
+
+    let spikes: Vec<u64> = (0..frames)
+        .filter(|&frame| stats.get(frame, "burst_fragments") > 0)
+        .collect();
+    let scheduled: Vec<u64> = (1..=SPIKES).map(|n| n * SPIKE_EVERY - 1).collect();
+    assert_eq!(spikes, scheduled, "a burst every {SPIKE_EVERY} frames");
+    let baseline = committed(spikes[0] - 1);
+    for &spike in &spikes {
+        let before = spike - 1;
+        assert_eq!(
+            committed(before),
+            baseline,
+            "frame {before}: committed memory before the burst is where it was before the first"
+        );
+        let (used, usual) = (
+            stats.get(spike, "frame_used_bytes"),
+            stats.get(before, "frame_used_bytes"),
+        );
+        assert!(
+            used >= 15 * usual && used > SPIKE_FRAME_BUDGET as u64,
+            "frame {spike}: the burst used {used} bytes, an ordinary frame {usual}"
+        );
+        assert!(stats.get(spike, "frame_overflow_bytes") > 0);
+        assert!(
+            committed(spike) > baseline,
+            "frame {spike}: the frame arenas grew for the burst"
+        );
+        // The debris was drawn: its draws were made and its instances uploaded.
+        assert!(stats.get(spike, "draws") > stats.get(before, "draws"));
+        let uploaded = stats.get(spike, "ring_used_bytes") - stats.get(before, "ring_used_bytes");
+        let fragment_instances = stats.get(spike, "burst_fragments") * 20;
+        assert!(
+            uploaded >= fragment_instances / 2,
+            "frame {spike}: {uploaded} more bytes uploaded for {fragment_instances} bytes of fragments"
+        );
+        // Back to the baseline by the configured frame, and there it stays.
+        let back = (spike + 1..=spike + within)
+            .find(|&frame| committed(frame) == baseline)
+            .unwrap_or_else(|| {
+                panic!(
+                    "committed memory not back to {baseline} bytes within {within} frames of \
+                     the burst at frame {spike}: {:?}",
+                    (spike..=spike + within).map(committed).collect::<Vec<_>>()
+                )
+            });
+        let next_burst = (spike + SPIKE_EVERY).min(frames);
+        for frame in back..next_burst {
+            assert_eq!(committed(frame), baseline, "frame {frame}");
+        }
+        assert!(
+            stats.get(back, "frame_trim_count") > stats.get(before, "frame_trim_count"),
+            "frame {back}: a trim gave the memory back"
+        );
+        println!(
+            "  burst at frame {spike}: {} fragments, frame arenas used {usual} -> {used} bytes, \
+             committed {baseline} -> {} -> {baseline} bytes at frame {back} ({} frames later; \
+             trims {} -> {})",
+            stats.get(spike, "burst_fragments"),
+            committed(spike),
+            back - spike,
+            stats.get(before, "frame_trim_count"),
+            stats.get(back, "frame_trim_count"),
+        );
+    }
+
+    // The demo's frame building touched the heap only for the arenas' own chunks
+    // (the bursts' growth, the resets after them, the trims), never in other frames.
+    for frame in SPIKE_WARM_UP_FRAMES..frames {
+        let (allocations, chunks) = (
+            stats.get(frame, "demo_allocs"),
+            stats.get(frame, "frame_chunks_taken"),
+        );
+        assert!(
+            allocations <= chunks,
+            "frame {frame}: {allocations} heap allocations in frame building, {chunks} arena chunks"
+        );
+        if chunks > 0 {
+            assert!(
+                spikes
+                    .iter()
+                    .any(|&spike| (spike..=spike + within).contains(&frame)),
+                "frame {frame}: the frame arenas took {chunks} chunks with no burst in the last {within} frames"
+            );
+        }
+    }
+}
+
 fn corrupt_level_keeps_the_current_one() {
     let assets = tmp("corrupt-assets");
     let _ = std::fs::remove_dir_all(&assets);
@@ -349,7 +501,7 @@ fn corrupt_level_keeps_the_current_one() {
 }
 
 fn main() {
-    let checks: [(&str, fn()); 5] = [
+    let checks: [(&str, fn()); 6] = [
         (
             "headless render matches the README's screenshot",
             reference_image,
@@ -365,6 +517,10 @@ fn main() {
         (
             "level switching returns committed memory to its baseline",
             level_switching,
+        ),
+        (
+            "debris bursts overflow the frame arenas, which give the memory back in time",
+            spikes_give_their_memory_back,
         ),
         (
             "a corrupt level fails with the file named, the current level keeps running",

@@ -265,6 +265,7 @@ impl<'a> App<'a> {
             }
             (KeyCode::Tab, _) => driver.next_level(),
             (KeyCode::Escape, _) => event_loop.exit(),
+            (KeyCode::KeyB, _) => driver.state_mut().request_burst(),
             (KeyCode::KeyO, _) => driver.state_mut().toggle_overlay(),
             (KeyCode::KeyP, _) => driver.state_mut().toggle_autopilot(),
             (KeyCode::KeyR, _) => driver.state_mut().reset_camera(),

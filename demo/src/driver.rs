@@ -1,6 +1,7 @@
 //! The frame loop's bookkeeping, once for both shells: the frame's timing and heap
 //! traffic, telemetry, the `--stats` CSV, the `--chart` history, the
-//! `--switch-every` schedule, the frame limit and the end-of-run summary.
+//! `--switch-every` and `--spike-every` schedules, the frame limit and the
+//! end-of-run summary.
 //!
 //! A shell (the window in `app.rs`, the offscreen runner in `headless.rs`) only
 //! supplies a [`RenderTarget`] and the camera input, and calls
@@ -95,8 +96,14 @@ impl RunSummary {
             self.elapsed.as_secs_f64() * 1000.0 / self.frames.max(1) as f64
         );
         if let Some(r) = &self.last {
+            let arena_chunks =
+                if r.demo_heap.allocations > 0 && r.demo_allocations_are_arena_chunks() {
+                    " (the frame arenas' chunks)"
+                } else {
+                    ""
+                };
             println!(
-                "last frame: {} objects, {} visible, {} draws; heap allocations: demo {}, wgpu {}; \
+                "last frame: {} objects, {} visible, {} draws; heap allocations: demo {}{arena_chunks}, wgpu {}; \
                  frame arena {} B (high-water {} B), level {} B, assets {} B, gpu ring {} B",
                 r.object_count,
                 r.visible_count,
@@ -122,6 +129,7 @@ pub struct FrameDriver {
     time_step: TimeStep,
     frame_limit: Option<u64>,
     switch_every: Option<u64>,
+    spike_every: Option<u64>,
     /// `--stats`: the CSV and its path, for error messages.
     csv: Option<(StatsCsv, PathBuf)>,
     /// `--chart`: the history and the SVG to draw it to at the end.
@@ -134,7 +142,7 @@ pub struct FrameDriver {
 
 impl FrameDriver {
     /// Takes over `state` for a run per `options` (`--frames`, `--stats`,
-    /// `--chart`, `--switch-every`), and creates the stats file.
+    /// `--chart`, `--switch-every`, `--spike-every`), and creates the stats file.
     ///
     /// # Errors
     /// [`DemoError::Io`] if the stats file cannot be created.
@@ -160,6 +168,7 @@ impl FrameDriver {
             time_step,
             frame_limit: options.frames,
             switch_every: options.switch_every,
+            spike_every: options.spike_every,
             csv,
             history: options
                 .chart
@@ -262,6 +271,11 @@ impl FrameDriver {
             .last_report
             .as_ref()
             .is_some_and(|report| report.frame_index.is_multiple_of(STATUS_EVERY));
+        if let Some(every) = self.spike_every
+            && self.frames_drawn % every == every - 1
+        {
+            self.state.request_burst();
+        }
         // Formatted for every target, even one with no place to show it, so that
         // the headless runs check it too.
         let show_status = |text: &str| target.show_status(text);
@@ -296,6 +310,11 @@ impl FrameDriver {
             workers: work.workers,
             frame_trim_count: work.frame_trims.0,
             frame_trimmed_bytes: work.frame_trims.1,
+            frame_grow_count: work.frame_grows,
+            frame_chunks_taken: work.frame_chunks_taken,
+            overflow_count: work.overflows.0,
+            last_overflow: work.overflows.1,
+            burst_fragments: work.burst_fragments,
             level: work.level,
             assets: work.assets,
             ring: work.ring,
@@ -353,7 +372,10 @@ impl FrameDriver {
 /// Writes the run's memory chart (`--chart`) and says where.
 fn write_chart(history: &MemoryHistory, path: &Path) -> Result<(), DemoError> {
     history
-        .write_svg(path, "frame-memory demo: bytes used per arena per frame")
+        .write_svg(
+            path,
+            "frame-memory demo: bytes used per arena per frame, and what the frame arenas hold",
+        )
         .map_err(|reason| DemoError::Chart {
             path: path.to_path_buf(),
             reason,

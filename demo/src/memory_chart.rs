@@ -1,6 +1,9 @@
 //! The picture of a run's memory: used bytes per arena per frame, with each arena's
-//! budget as a dashed line, drawn as SVG (`--chart`).
+//! budget as a dashed line, and the bytes all frame arenas hold from the system as a
+//! thick line with a marker at each trim (where it drops back after a burst), drawn
+//! as SVG (`--chart`).
 
+use engine::ArenaKind;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,11 +16,31 @@ struct Series {
     budget_bytes: Option<u64>,
 }
 
+/// The frame arenas together (buffers, workers, scratch): what they hold from the
+/// system, and their trims.
+#[derive(Debug, Default, PartialEq)]
+struct FrameArenasSeries {
+    /// `(frame_index, committed_bytes)`, in frame order.
+    committed: Vec<(u64, u64)>,
+    /// `(frame_index, committed_bytes after)` for each frame in which an arena
+    /// trimmed.
+    trims: Vec<(u64, u64)>,
+}
+
 /// Every arena's used bytes frame by frame, gathered from the telemetry's
 /// [`MemoryReport`](engine::MemoryReport)s, to draw at the end of a run.
 #[derive(Debug, Default)]
 pub struct MemoryHistory {
     series: BTreeMap<String, Series>,
+    frame_arenas: FrameArenasSeries,
+}
+
+/// Whether an arena of `kind` is one of the frame arenas.
+fn is_frame_arena(kind: ArenaKind) -> bool {
+    matches!(
+        kind,
+        ArenaKind::Frame | ArenaKind::Worker | ArenaKind::Scratch
+    )
 }
 
 impl MemoryHistory {
@@ -34,6 +57,21 @@ impl MemoryHistory {
                 .push((arena.frame_index, arena.used_bytes as u64));
             series.budget_bytes = arena.budget_bytes.map(|budget| budget as u64);
         }
+        let frame_arenas = report
+            .arenas()
+            .iter()
+            .filter(|arena| is_frame_arena(arena.kind));
+        let (committed, trims) = frame_arenas.fold((0u64, 0u64), |(committed, trims), arena| {
+            (
+                committed + arena.committed_bytes as u64,
+                trims + arena.trim_events,
+            )
+        });
+        let frame_index = report.frame_index();
+        self.frame_arenas.committed.push((frame_index, committed));
+        if trims > 0 {
+            self.frame_arenas.trims.push((frame_index, committed));
+        }
     }
 
     /// Draws the history as an SVG chart at `out`.
@@ -41,12 +79,18 @@ impl MemoryHistory {
     /// # Errors
     /// Nothing recorded, or the file cannot be written.
     pub fn write_svg(&self, out: &Path, title: &str) -> Result<(), String> {
-        write_chart(&self.series, out, title)
+        write_chart(&self.series, &self.frame_arenas, out, title)
     }
 }
 
-/// Draws one line per arena, and its budget dashed, as an SVG chart at `out`.
-fn write_chart(series: &BTreeMap<String, Series>, out: &Path, title: &str) -> Result<(), String> {
+/// Draws one line per arena, and its budget dashed, and the frame arenas' committed
+/// bytes with their trims, as an SVG chart at `out`.
+fn write_chart(
+    series: &BTreeMap<String, Series>,
+    frame_arenas: &FrameArenasSeries,
+    out: &Path,
+    title: &str,
+) -> Result<(), String> {
     if series.is_empty() {
         return Err("no frames were recorded: nothing to draw".into());
     }
@@ -58,6 +102,12 @@ fn write_chart(series: &BTreeMap<String, Series>, out: &Path, title: &str) -> Re
     let top_bytes = series
         .values()
         .flat_map(|s| s.used.iter().map(|&(_, used)| used).chain(s.budget_bytes))
+        .chain(
+            frame_arenas
+                .committed
+                .iter()
+                .map(|&(_, committed)| committed),
+        )
         .max()
         .unwrap_or(1)
         .max(1);
@@ -81,7 +131,7 @@ fn write_chart(series: &BTreeMap<String, Series>, out: &Path, title: &str) -> Re
     chart
         .configure_mesh()
         .x_desc("frame")
-        .y_desc("KiB used (log scale)")
+        .y_desc("KiB (log scale)")
         .draw()
         .map_err(|e| fail(&e))?;
     for (index, (name, arena)) in series.iter().enumerate() {
@@ -112,6 +162,32 @@ fn write_chart(series: &BTreeMap<String, Series>, out: &Path, title: &str) -> Re
                     PathElement::new([(x, y), (x + 16, y)], color.stroke_width(1))
                 });
         }
+    }
+    // What the frame arenas hold: it rises when a burst makes them grow and drops
+    // back at the trims, each marked with a triangle.
+    if !frame_arenas.committed.is_empty() {
+        let committed_style = BLACK.stroke_width(3);
+        chart
+            .draw_series(LineSeries::new(
+                frame_arenas
+                    .committed
+                    .iter()
+                    .map(|&(frame, committed)| (frame, to_kib(committed))),
+                committed_style,
+            ))
+            .map_err(|e| fail(&e))?
+            .label("frame arenas committed")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], committed_style));
+    }
+    if !frame_arenas.trims.is_empty() {
+        let trim_style = GREEN.mix(0.9).filled();
+        chart
+            .draw_series(frame_arenas.trims.iter().map(|&(frame, committed)| {
+                TriangleMarker::new((frame, to_kib(committed)), 7, trim_style)
+            }))
+            .map_err(|e| fail(&e))?
+            .label("trim (frame arenas give memory back)")
+            .legend(move |(x, y)| TriangleMarker::new((x + 8, y), 5, trim_style));
     }
     chart
         .configure_series_labels()
@@ -162,6 +238,49 @@ mod tests {
             assert!(svg.contains(label), "the legend lacks {label}");
         }
         assert!(!svg.contains("level, one budget"));
+    }
+
+    #[test]
+    fn draws_the_frame_arenas_committed_bytes_and_marks_their_trims() {
+        let budget = 64 << 10;
+        let mut frames = FrameArenas::new(FrameConfig {
+            budget_bytes: budget,
+            trim_within_frames: Some(8),
+            ..FrameConfig::default()
+        });
+        let mut telemetry = Telemetry::new();
+        let mut history = MemoryHistory::default();
+        for frame_index in 0..20 {
+            telemetry.begin_frame(frame_index);
+            let bytes = if frame_index == 5 { 1 << 20 } else { 1000 };
+            frames.begin_frame().alloc_slice_fill_copy(bytes, 0u8);
+            telemetry.record_frames(&frames);
+            history.record(telemetry.report());
+        }
+        let committed = &history.frame_arenas.committed;
+        assert_eq!(committed.len(), 20);
+        let before = committed[4].1;
+        assert!(committed[5].1 >= before + (1 << 20), "the spike's growth");
+        assert_eq!(committed[19].1, before, "given back");
+        let trims = &history.frame_arenas.trims;
+        assert!(!trims.is_empty());
+        assert!(trims.iter().all(|&(frame, _)| frame > 5 && frame <= 5 + 8));
+        assert_eq!(
+            trims.last().unwrap().1,
+            before,
+            "marked where the line lands"
+        );
+
+        let out = std::env::temp_dir().join(format!("chart-trim-{}.svg", std::process::id()));
+        history.write_svg(&out, "memory").unwrap();
+        let svg = std::fs::read_to_string(&out).unwrap();
+        std::fs::remove_file(&out).unwrap();
+        for label in [
+            "frame arenas committed",
+            "trim (frame arenas give memory back)",
+        ] {
+            assert!(svg.contains(label), "the legend lacks {label}");
+        }
     }
 
     #[test]

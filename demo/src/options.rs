@@ -15,7 +15,8 @@ OPTIONS:
     --size WxH             Window or offscreen size in pixels [default: 1280x720]
     --screenshot FILE      Headless: write the last frame as a PNG
     --stats FILE           Write per-frame memory statistics as CSV
-    --chart FILE           At exit, draw each arena's memory per frame, with budgets, as SVG
+    --chart FILE           At exit, draw each arena's memory per frame, with budgets, and
+                           what the frame arenas hold, with their trims, as SVG
     --objects N            Objects per level [default: 100000 on a GPU, 20000 on a software renderer]
     --level N              Start in level N (1-based) [default: 1]
     --assets DIR           Asset directory holding levels/ [default: the demo's assets/]
@@ -23,10 +24,16 @@ OPTIONS:
     --threads N            Threads that build each frame, the render thread included;
                            1 builds it on the render thread alone [default: the cores]
     --switch-every N       Switch to the next level every N frames (for tests)
+    --spike-every N        Throw a debris burst every N frames (frames N-1, 2N-1, ...): one
+                           frame with 16 times its usual draw data, and at least twice
+                           the frame budget, so that it overflows (key B does it once)
+    --trim-within-frames N
+                           After a burst, the frame arenas give the extra memory back
+                           within N frames (at least 4) [default: 240]
     --resize-every N       Windowed: resize the window every N frames, minimizing included (for tests)
     --autopilot            Let the camera drift by itself (the headless default)
     --no-autopilot         Keep the camera still unless moved (the windowed default)
-    --no-overlay           Hide the statistics overlay
+    --no-overlay           Hide the statistics overlay and its memory graph
     --no-vsync             Present without waiting for vertical sync
     --bake-levels          Write the level asset files from their definitions and exit
     -h, --help             Show this help
@@ -36,6 +43,7 @@ KEYS (windowed):
     Q / E  (or - / =)      Zoom out / in
     1, 2, ...              Switch to level 1, 2, ...
     Tab                    Next level
+    B                      Throw a debris burst (one frame far over budget)
     P                      Toggle the camera autopilot
     O                      Toggle the overlay
     R                      Reset the camera
@@ -69,6 +77,11 @@ pub struct Options {
     pub switch_every: Option<u64>,
     /// Scripted window resizes.
     pub resize_every: Option<u64>,
+    /// Scripted debris bursts: frames `N - 1`, `2N - 1`, ... are burst frames.
+    pub spike_every: Option<u64>,
+    /// How soon the frame arenas give a burst's memory back
+    /// ([`FrameConfig::trim_within_frames`](engine::FrameConfig::trim_within_frames)).
+    pub trim_within_frames: u32,
     /// Camera autopilot (`None`: on headless, off windowed).
     pub autopilot: Option<bool>,
     /// Statistics overlay.
@@ -95,6 +108,8 @@ impl Default for Options {
             frame_budget: 8 << 20,
             switch_every: None,
             resize_every: None,
+            spike_every: None,
+            trim_within_frames: engine::TrimPolicy::DEFAULT.within_resets,
             autopilot: None,
             overlay: true,
             vsync: true,
@@ -126,6 +141,11 @@ fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, 
         .parse()
         .map_err(|_| format!("{flag}: '{value}' is not a valid number"))
 }
+
+/// The smallest `--trim-within-frames`: a frame buffer is reset two frames after its
+/// frame and then every other frame, so the engine treats anything less as 4, and
+/// the demo would promise a bound it cannot keep.
+pub const MIN_TRIM_WITHIN_FRAMES: u32 = 4;
 
 fn positive(flag: &str, value: Option<String>) -> Result<u64, String> {
     let n: u64 = number(flag, value)?;
@@ -177,6 +197,21 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "--threads" => options.threads = positive(&arg, args.next())? as usize,
             "--switch-every" => options.switch_every = Some(positive(&arg, args.next())?),
             "--resize-every" => options.resize_every = Some(positive(&arg, args.next())?),
+            "--spike-every" => options.spike_every = Some(positive(&arg, args.next())?),
+            "--trim-within-frames" => {
+                let frames: u64 = number(&arg, args.next())?;
+                options.trim_within_frames = u32::try_from(frames)
+                    .ok()
+                    .filter(|&frames| frames >= MIN_TRIM_WITHIN_FRAMES)
+                    .ok_or_else(|| {
+                        format!(
+                            "--trim-within-frames must be {MIN_TRIM_WITHIN_FRAMES}..={} \
+                             (a frame buffer is reset every other frame, so fewer than \
+                             {MIN_TRIM_WITHIN_FRAMES} cannot be kept)",
+                            u32::MAX
+                        )
+                    })?;
+            }
             "--autopilot" => options.autopilot = Some(true),
             "--no-autopilot" => options.autopilot = Some(false),
             "--no-overlay" => options.overlay = false,
@@ -192,4 +227,54 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         return Err("--objects must fit in 32 bits".into());
     }
     Ok(Command::Run(options))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Options, String> {
+        match parse(args.iter().map(|arg| (*arg).to_owned()))? {
+            Command::Run(options) => Ok(options),
+            other => panic!("{args:?} parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn spikes_and_trimming_have_flags() {
+        let options = run(&["--spike-every", "60", "--trim-within-frames", "30"]).unwrap();
+        assert_eq!(
+            (options.spike_every, options.trim_within_frames),
+            (Some(60), 30)
+        );
+        let defaults = run(&[]).unwrap();
+        assert_eq!(defaults.spike_every, None);
+        assert_eq!(
+            Some(defaults.trim_within_frames),
+            engine::FrameConfig::default().trim_within_frames
+        );
+    }
+
+    #[test]
+    fn bad_spike_and_trim_values_are_refused_with_the_flag_named() {
+        for args in [
+            &["--spike-every", "0"][..],
+            &["--spike-every", "often"],
+            &["--spike-every"],
+            &["--trim-within-frames", "3"],
+            &["--trim-within-frames", "0"],
+            &["--trim-within-frames", "4294967296"],
+            &["--trim-within-frames", "-5"],
+            &["--trim-within-frames"],
+        ] {
+            let error = run(args).expect_err("refused");
+            assert!(error.contains(args[0]), "{args:?}: {error}");
+        }
+        assert_eq!(
+            run(&["--trim-within-frames", "4"])
+                .unwrap()
+                .trim_within_frames,
+            4
+        );
+    }
 }

@@ -9,10 +9,12 @@ use crate::error::DemoError;
 use crate::gpu_types::FrameUniforms;
 use crate::lists::InArena;
 use crate::options::Options;
+use crate::overlay::graph::{GRAPH_FRAMES, GraphSample, MemoryGraph};
 use crate::overlay::{self, Bar, Bytes, OverlayLine};
 use crate::renderer::gpu::GpuContext;
 use crate::renderer::{FrameDrawData, Renderer};
 use crate::scene::build::{BuildInput, DrawLists, build_draws};
+use crate::scene::debris;
 use crate::scene::level::{Level, LevelError};
 use crate::scene::parallel::{self, Split, build_draws_in_parallel};
 use crate::scene::{CameraInput, Scene};
@@ -20,7 +22,7 @@ use crate::stats::{FrameReport, WorkerSummary};
 use crate::threads::FrameThreads;
 use engine::{
     Arena, ArenaKind, ArenaStats, ArenaString, ArenaVec, FrameArenaRole, FrameArenas, FrameConfig,
-    FrameStats, Telemetry, format_in,
+    FrameStats, Overflow, Telemetry, format_in,
 };
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -64,6 +66,45 @@ pub struct DemoState {
     level_dirs: Vec<PathBuf>,
     object_count: usize,
     overlay_enabled: bool,
+    /// The overlay's memory graph, allocated once here so that frames never
+    /// allocate for it.
+    graph: MemoryGraph,
+    /// The next frame throws a debris burst.
+    burst_requested: bool,
+    /// Bytes the last frame without a burst used in its buffer: what a burst
+    /// multiplies.
+    usual_frame_bytes: usize,
+    /// The frame arenas' chunk counts after the last frame.
+    chunk_counts: ChunkCounts,
+}
+
+/// What the frame arenas did with system memory so far, over all of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ChunkCounts {
+    /// Chunks taken to grow (and a reset's one chunk for several).
+    grows: u64,
+    /// Trims: smaller chunks taken in place of big ones.
+    trims: u64,
+    /// Bytes the trims gave back.
+    trimmed_bytes: u64,
+}
+
+impl ChunkCounts {
+    fn of(frames: &FrameArenas) -> ChunkCounts {
+        frames
+            .arenas()
+            .map(Arena::stats)
+            .fold(ChunkCounts::default(), |counts, stats| ChunkCounts {
+                grows: counts.grows + stats.grow_count,
+                trims: counts.trims + stats.trim_count,
+                trimmed_bytes: counts.trimmed_bytes + stats.trimmed_bytes,
+            })
+    }
+
+    /// Chunks taken from the system: one per growth and one per trim.
+    fn taken(&self) -> u64 {
+        self.grows + self.trims
+    }
 }
 
 /// What [`DemoState::frame`] built and drew: the demo's part of a
@@ -93,6 +134,16 @@ pub struct FrameWork {
     /// Trims of the frame arenas (buffers, workers, scratch) so far, and the bytes
     /// they gave back.
     pub frame_trims: (u64, u64),
+    /// Chunks the frame arenas took to grow so far.
+    pub frame_grows: u64,
+    /// Chunks the frame arenas took from the system in this frame, growing or
+    /// trimming: the heap allocations the engine made for them.
+    pub frame_chunks_taken: u64,
+    /// Frames that went over the frame budget so far, this one included, and the
+    /// last of them.
+    pub overflows: (u64, Option<Overflow>),
+    /// Fragments of this frame's debris burst (0: no burst).
+    pub burst_fragments: usize,
     /// The level arena.
     pub level: ArenaStats,
     /// The level's asset arena.
@@ -148,9 +199,11 @@ impl DemoState {
                 0
             },
             worker_budget_bytes: parallel::worker_budget_bytes(object_count),
+            trim_within_frames: Some(options.trim_within_frames),
             ..FrameConfig::default()
         });
         let autopilot = options.autopilot.unwrap_or(options.headless);
+        let chunk_counts = ChunkCounts::of(&frames);
         Ok(DemoState {
             gpu,
             renderer,
@@ -160,6 +213,10 @@ impl DemoState {
             level_dirs,
             object_count,
             overlay_enabled: options.overlay,
+            graph: MemoryGraph::new(GRAPH_FRAMES),
+            burst_requested: false,
+            usual_frame_bytes: 0,
+            chunk_counts,
         })
     }
 
@@ -190,6 +247,14 @@ impl DemoState {
     /// Shows or hides the overlay.
     pub fn toggle_overlay(&mut self) {
         self.overlay_enabled = !self.overlay_enabled;
+    }
+
+    /// Makes the next frame throw a debris burst: every visible object throws
+    /// fragments, built and drawn like the level's objects, for
+    /// [`BURST_FACTOR`](debris::BURST_FACTOR) times the usual frame's bytes and at
+    /// least twice the frame budget ([`debris::fragment_count`]).
+    pub fn request_burst(&mut self) {
+        self.burst_requested = true;
     }
 
     /// Turns the camera autopilot on or off.
@@ -244,8 +309,9 @@ impl DemoState {
     /// draw them into `target` (`size` pixels) and submit. The overlay shows
     /// `shown`, the previous frame's report (`None`: "warming up"); with
     /// `show_status`, a one-line status of `shown` goes there too (a window's
-    /// title). Returns what the frame built, with the time and heap traffic of
-    /// building it.
+    /// title). After [`request_burst`](DemoState::request_burst) the frame throws a
+    /// debris burst. Returns what the frame built, with the time and heap traffic
+    /// of building it.
     pub fn frame(
         &mut self,
         target: &wgpu::TextureView,
@@ -258,6 +324,10 @@ impl DemoState {
         let started = Instant::now();
         let heap_at_start = alloc_counter::snapshot();
         let (width, height) = (size.0.max(1) as f32, size.1.max(1) as f32);
+        let burst = std::mem::take(&mut self.burst_requested);
+        let budget_bytes = self.frames.config().budget_bytes;
+        let usual_frame_bytes = self.usual_frame_bytes;
+        let mut burst_fragments = 0;
 
         // The demo's own frame building: everything here comes from the arenas.
         let build = tracing::info_span!("build_frame").entered();
@@ -291,10 +361,26 @@ impl DemoState {
                     lists.into_slices()
                 }
             };
+            if burst {
+                burst_fragments = debris::fragment_count(usual_frame_bytes, budget_bytes);
+                let debris = debris::build_debris(
+                    arena,
+                    &input,
+                    lists.visible,
+                    burst_fragments,
+                    frame.index(),
+                );
+                debris::append(arena, &mut lists, &debris);
+            }
             if self.overlay_enabled {
                 let lines = overlay_lines(arena, level, self.object_count, shown);
                 let mut overlay = ArenaVec::new_in(arena);
-                overlay::build(&mut overlay, &lines, (height / 270.0).floor().max(1.0));
+                overlay::build_with_graph(
+                    &mut overlay,
+                    &lines,
+                    Some(&self.graph),
+                    (height / 270.0).floor().max(1.0),
+                );
                 lists.overlay = overlay.into_slice();
             }
             lists
@@ -331,6 +417,21 @@ impl DemoState {
 
         let (visible_count, draw_count, overlay_rects) =
             (lists.visible.len(), lists.draws.len(), lists.overlay.len());
+        let frame_stats = self.frames.stats();
+        let workers = self.worker_summary();
+        let chunk_counts = ChunkCounts::of(&self.frames);
+        let trims_now = chunk_counts.trims - self.chunk_counts.trims;
+        let chunks_taken = chunk_counts.taken() - self.chunk_counts.taken();
+        self.chunk_counts = chunk_counts;
+        if !burst {
+            self.usual_frame_bytes = frame_stats.used_bytes;
+        }
+        self.graph.record(GraphSample {
+            used_bytes: frame_stats.used_bytes + frame_stats.worker_used_bytes,
+            budget_bytes: frame_stats.budget_bytes + workers.budget_bytes,
+            committed_bytes: frame_stats.committed_bytes,
+            trims: trims_now,
+        });
         FrameWork {
             level_index: self.scene.level_index,
             build_ms,
@@ -339,16 +440,32 @@ impl DemoState {
             visible_count,
             draw_count,
             overlay_rects,
-            frame: self.frames.stats(),
-            workers: self.worker_summary(),
-            frame_trims: self.frames.arenas().fold((0, 0), |(count, bytes), arena| {
-                let stats = arena.stats();
-                (count + stats.trim_count, bytes + stats.trimmed_bytes)
-            }),
+            frame: frame_stats,
+            workers,
+            frame_trims: (chunk_counts.trims, chunk_counts.trimmed_bytes),
+            frame_grows: chunk_counts.grows,
+            frame_chunks_taken: chunks_taken,
+            overflows: self.overflows(),
+            burst_fragments,
             level: self.scene.level.arena_stats(),
             assets: self.scene.level.asset_stats(),
             ring: self.renderer.ring_stats(),
         }
+    }
+
+    /// The frames that went over budget, the one in progress included:
+    /// [`FrameArenas::last_overflow`] counts a frame when the next one begins.
+    fn overflows(&self) -> (u64, Option<Overflow>) {
+        let (mut last, mut count) = self.frames.last_overflow();
+        let now = self.frames.stats();
+        if now.overflow_bytes > 0 && last.is_none_or(|last| last.frame_index != now.frame_index) {
+            count += 1;
+            last = Some(Overflow {
+                frame_index: now.frame_index,
+                bytes_over: now.overflow_bytes,
+            });
+        }
+        (count, last)
     }
 
     /// The workers of the frame arenas, between frames.
@@ -393,15 +510,19 @@ impl DemoState {
     }
 }
 
+/// Lines of the overlay's text.
+const OVERLAY_LINES: usize = 11;
+
 /// The overlay's text, from the last frame's report, formatted into the frame
-/// arena: one line per arena (bytes this frame / budget, high-water), then the heap
-/// traffic.
+/// arena: one line per arena (bytes this frame / budget, high-water), the frame
+/// arenas' committed bytes, trims and overflows, the heap traffic, and the memory
+/// graph's caption.
 fn overlay_lines<'f>(
     arena: &'f Arena,
     level: &Level,
     object_count: usize,
     shown: Option<&FrameReport>,
-) -> [OverlayLine<'f>; 8] {
+) -> [OverlayLine<'f>; OVERLAY_LINES] {
     let line = |text: &'f str| OverlayLine {
         text,
         color: overlay::TEXT,
@@ -411,10 +532,15 @@ fn overlay_lines<'f>(
         color: overlay::TITLE,
         ..line(text)
     };
+    let graph_caption = line(format_in!(
+        arena,
+        "FRAME ARENAS, LAST {GRAPH_FRAMES} FRAMES (B: BURST)"
+    ));
     let Some(r) = shown else {
-        let mut lines = [line(""); 8];
+        let mut lines = [line(""); OVERLAY_LINES];
         lines[0] = title(format_in!(arena, "{} {object_count} OBJ", level.name()));
         lines[1] = line("WARMING UP");
+        lines[OVERLAY_LINES - 1] = graph_caption;
         return lines;
     };
     let arena_line = |label: &str, used: usize, budget: Option<usize>, high_water: usize| {
@@ -444,6 +570,30 @@ fn overlay_lines<'f>(
             Some(r.frame.budget_bytes),
             r.frame.high_water_bytes,
         ),
+        line(format_in!(
+            arena,
+            "  COMMITTED {}, {} TRIMS GAVE BACK {}",
+            Bytes(r.frame.committed_bytes),
+            r.frame_trim_count,
+            Bytes(r.frame_trimmed_bytes as usize)
+        )),
+        match r.last_overflow {
+            Some(last) => OverlayLine {
+                color: if last.frame_index == r.frame_index {
+                    overlay::BAD
+                } else {
+                    overlay::TITLE
+                },
+                ..line(format_in!(
+                    arena,
+                    "  OVER BUDGET {}X, LAST FRAME {} BY {}",
+                    r.overflow_count,
+                    last.frame_index,
+                    Bytes(last.bytes_over)
+                ))
+            },
+            None => line("  NEVER OVER BUDGET"),
+        },
         arena_line(
             "LEVEL",
             r.level.used_bytes,
@@ -473,27 +623,39 @@ fn overlay_lines<'f>(
         } else {
             line("1 THREAD, NO WORKER ARENAS")
         },
-        OverlayLine {
-            color: if r.demo_heap.allocations == 0 {
-                overlay::GOOD
-            } else {
-                overlay::BAD
-            },
-            ..line(format_in!(
-                arena,
-                "HEAP ALLOCS: DEMO {} WGPU {} ({})",
-                r.demo_heap.allocations,
-                r.wgpu_heap.allocations,
-                Bytes(r.wgpu_heap.bytes_allocated as usize)
-            ))
-        },
+        heap_line(arena, r),
         line(format_in!(
             arena,
             "CPU {:.1} MS BUILD {:.1} MS",
             r.cpu_ms,
             r.build_ms
         )),
+        graph_caption,
     ]
+}
+
+/// The overlay's heap line: green at 0 allocations in the demo's frame building;
+/// yellow, and saying so, when they were the frame arenas' own chunks (a burst, the
+/// reset after it, a trim); red otherwise.
+fn heap_line<'f>(arena: &'f Arena, r: &FrameReport) -> OverlayLine<'f> {
+    let demo = r.demo_heap.allocations;
+    let (color, text) = if demo == 0 {
+        (overlay::GOOD, "")
+    } else if r.demo_allocations_are_arena_chunks() {
+        (overlay::TITLE, " = ARENA CHUNKS")
+    } else {
+        (overlay::BAD, "")
+    };
+    OverlayLine {
+        text: format_in!(
+            arena,
+            "HEAP ALLOCS: DEMO {demo}{text} WGPU {} ({})",
+            r.wgpu_heap.allocations,
+            Bytes(r.wgpu_heap.bytes_allocated as usize)
+        ),
+        color,
+        bar: None,
+    }
 }
 
 /// The one-line status a window shows as its title, formatted into the frame arena.

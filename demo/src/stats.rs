@@ -1,7 +1,7 @@
 //! What a frame reports about its memory and heap traffic, and the per-frame CSV.
 
 use crate::alloc_counter::AllocSnapshot;
-use engine::{ArenaStats, FrameStats};
+use engine::{ArenaStats, FrameStats, Overflow};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -56,6 +56,18 @@ pub struct FrameReport {
     pub frame_trim_count: u64,
     /// Bytes those trims gave back to the system.
     pub frame_trimmed_bytes: u64,
+    /// Chunks the frame arenas took to grow so far (a burst, and the one chunk a
+    /// reset after it keeps).
+    pub frame_grow_count: u64,
+    /// Chunks the frame arenas took from the system in this frame, growing or
+    /// trimming: the heap allocations the engine made for them.
+    pub frame_chunks_taken: u64,
+    /// Frames that went over the frame budget so far, this one included.
+    pub overflow_count: u64,
+    /// The last of them.
+    pub last_overflow: Option<Overflow>,
+    /// Fragments of this frame's debris burst (0: no burst this frame).
+    pub burst_fragments: usize,
     /// The level arena.
     pub level: ArenaStats,
     /// The level's asset arena.
@@ -70,6 +82,15 @@ impl FrameReport {
     pub fn cpu_committed_bytes(&self) -> usize {
         self.frame.committed_bytes + self.level.committed_bytes + self.assets.committed_bytes
     }
+
+    /// Whether the heap allocations of the demo's frame building were no more than
+    /// the chunks its frame arenas took from the system in the frame: the engine's
+    /// growth and trims, which a burst causes, not the demo's own code. A warm frame
+    /// without either makes none at all.
+    #[must_use]
+    pub fn demo_allocations_are_arena_chunks(&self) -> bool {
+        self.demo_heap.allocations <= self.frame_chunks_taken
+    }
 }
 
 /// The CSV's columns, in order.
@@ -79,7 +100,8 @@ frame_used_bytes,frame_budget_bytes,frame_high_water_bytes,frame_committed_bytes
 level_used_bytes,level_committed_bytes,assets_used_bytes,assets_committed_bytes,\
 ring_used_bytes,ring_committed_bytes,ring_high_water_bytes,ring_budget_bytes,ring_allocations,\
 threads,worker_used_bytes,worker_high_water_bytes,\
-frame_trim_count,frame_trimmed_bytes";
+frame_trim_count,frame_trimmed_bytes,\
+frame_overflow_bytes,frame_grow_count,frame_chunks_taken,burst_fragments";
 
 /// Writes one row per frame (buffered; one `write` call per few frames).
 #[derive(Debug)]
@@ -105,7 +127,7 @@ impl StatsCsv {
     pub fn write(&mut self, r: &FrameReport) -> io::Result<()> {
         writeln!(
             self.out,
-            "{},{},{:.3},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{:.3},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.frame_index,
             r.level_index,
             r.cpu_ms,
@@ -138,6 +160,10 @@ impl StatsCsv {
             r.workers.high_water_bytes,
             r.frame_trim_count,
             r.frame_trimmed_bytes,
+            r.frame.overflow_bytes,
+            r.frame_grow_count,
+            r.frame_chunks_taken,
+            r.burst_fragments,
         )
     }
 

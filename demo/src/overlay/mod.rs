@@ -4,9 +4,11 @@
 //! touches the heap.
 
 pub mod font;
+pub mod graph;
 
 use crate::gpu_types::OverlayRect;
 use crate::lists::FrameList;
+use graph::{GraphLayout, MemoryGraph};
 use std::fmt;
 
 /// Bytes in a short human form: `512B`, `12.3K`, `4.0M`, `1.2G` (powers of 1024).
@@ -107,6 +109,17 @@ fn row_runs(row: u8) -> impl Iterator<Item = (u32, u32)> {
 /// Appends the overlay for `lines` at the top-left corner, `scale` pixels per
 /// font pixel.
 pub fn build(out: &mut impl FrameList<OverlayRect>, lines: &[OverlayLine<'_>], scale: f32) {
+    build_with_graph(out, lines, None, scale);
+}
+
+/// Appends the overlay for `lines`, and under them `graph` if there is one
+/// ([`graph::build`]), at the top-left corner, `scale` pixels per font pixel.
+pub fn build_with_graph(
+    out: &mut impl FrameList<OverlayRect>,
+    lines: &[OverlayLine<'_>],
+    graph: Option<&MemoryGraph>,
+    scale: f32,
+) {
     let _span = tracing::trace_span!("overlay").entered();
     let margin = 4.0 * scale;
     let widest = lines
@@ -126,21 +139,28 @@ pub fn build(out: &mut impl FrameList<OverlayRect>, lines: &[OverlayLine<'_>], s
                 }
         })
         .sum();
+    let graph_layout = graph.map(|graph| {
+        GraphLayout::new(
+            graph.capacity(),
+            margin,
+            margin + (height + graph::TOP_GAP) * scale,
+            scale,
+        )
+    });
+    let (graph_width, graph_height) = graph_layout.map_or((0.0, 0.0), |layout| {
+        (layout.width(), layout.height() + graph::TOP_GAP * scale)
+    });
     out.push(rect(
         0.0,
         0.0,
-        widest * ADVANCE * scale + 2.0 * margin,
-        height * scale + 2.0 * margin,
+        (widest * ADVANCE * scale).max(graph_width) + 2.0 * margin,
+        height * scale + graph_height + 2.0 * margin,
         PANEL,
     ));
 
     let mut y = margin;
     for line in lines {
-        let mut x = margin;
-        for c in line.text.chars() {
-            push_glyph(out, font::glyph(c), x, y, scale, line.color);
-            x += ADVANCE * scale;
-        }
+        push_text(out, line.text, margin, y, scale, line.color);
         y += LINE_HEIGHT * scale;
         if let Some(bar) = line.bar {
             let width = BAR_CHARS * ADVANCE * scale - scale;
@@ -165,6 +185,27 @@ pub fn build(out: &mut impl FrameList<OverlayRect>, lines: &[OverlayLine<'_>], s
             y += (BAR_HEIGHT + 2.0) * scale;
         }
     }
+    if let (Some(graph), Some(layout)) = (graph, graph_layout) {
+        graph::build(out, graph, &layout);
+    }
+}
+
+/// Appends `text` with its top-left corner at (`x`, `y`) and returns where the next
+/// character would go.
+fn push_text(
+    out: &mut impl FrameList<OverlayRect>,
+    text: &str,
+    x: f32,
+    y: f32,
+    scale: f32,
+    color: [u8; 4],
+) -> f32 {
+    let mut x = x;
+    for c in text.chars() {
+        push_glyph(out, font::glyph(c), x, y, scale, color);
+        x += ADVANCE * scale;
+    }
+    x
 }
 
 fn rect(x: f32, y: f32, width: f32, height: f32, color: [u8; 4]) -> OverlayRect {

@@ -2,6 +2,7 @@
 //! here touches the GPU or a window.
 
 pub mod build;
+pub mod debris;
 pub mod level;
 pub mod level_defs;
 pub mod level_format;
