@@ -6,6 +6,8 @@
 //! Resident memory is the whole process's, so this binary runs without the test
 //! harness (`harness = false` in Cargo.toml): no other test allocates beside it.
 
+mod common;
+use common::under_sanitizer;
 use engine::{FrameArenas, FrameConfig};
 use std::hint::black_box;
 
@@ -49,19 +51,6 @@ fn page_bytes() -> usize {
         .and_then(|out| String::from_utf8(out.stdout).ok())
         .and_then(|text| text.trim().parse().ok())
         .unwrap_or(4096)
-}
-
-/// Whether the process runs under a shadow-memory sanitizer (AddressSanitizer
-/// reserves terabytes of address space): its allocator keeps freed memory in a
-/// quarantine, so resident memory says nothing about what the arenas gave back.
-fn under_sanitizer() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|line| line.starts_with("VmSize:"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .is_some_and(|kib| kib > 1 << 30)
 }
 
 struct SpikeResult {

@@ -15,6 +15,8 @@
 //! without allocating (jobs on the stack, split over a fixed array), so what they
 //! add once warm is counted too and must be zero.
 
+mod common;
+use common::under_sanitizer;
 use engine::{ArenaString, ArenaVec, FrameArenas, FrameConfig, FrameSlice, format_in};
 use rayon::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -409,18 +411,6 @@ fn run(frames: &mut FrameArenas, warm_up: u64, measured: u64, check_faults: bool
             "steady frames took page faults (minor, major)"
         );
     }
-}
-
-/// Whether the process runs under a shadow-memory sanitizer, which reserves
-/// terabytes of address space (AddressSanitizer does).
-fn under_sanitizer() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|line| line.starts_with("VmSize:"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .is_some_and(|kib| kib > 1 << 30)
 }
 
 /// Page faults of the whole process so far, minor and major, from `getrusage`;

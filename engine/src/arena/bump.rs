@@ -80,13 +80,16 @@ pub fn ends_in_low_half(start: usize, capacity: usize) -> bool {
         .is_some_and(|end| end <= isize::MAX as usize)
 }
 
-/// Why no chunk can be sized for a request: the arena's configuration forbids it.
+/// Why no chunk (or commit) can be sized for a request: the arena's configuration
+/// forbids it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrowthRefused {
     /// The arena has a fixed capacity.
     Fixed,
-    /// A chunk big enough would take the arena past its limit.
+    /// A chunk (or commit) big enough would take the arena past its limit.
     Limit,
+    /// Reserved backing: the request does not fit in the reservation.
+    Reservation,
 }
 
 /// What sizing the next chunk needs to know.
@@ -137,17 +140,6 @@ pub fn next_chunk_capacity(request: ChunkRequest) -> Result<usize, GrowthRefused
     Ok(capacity)
 }
 
-/// Why a reserved arena cannot commit more for a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommitRefused {
-    /// The arena has a fixed capacity.
-    Fixed,
-    /// Committing enough would take the arena past its limit.
-    Limit,
-    /// The request does not fit in the reservation.
-    Reservation,
-}
-
 /// What sizing a reserved arena's next commit needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommitRequest {
@@ -177,23 +169,23 @@ pub struct CommitRequest {
 /// [`next_chunk_capacity`], so that growth costs a logarithmic number of commits.
 ///
 /// # Errors
-/// [`CommitRefused`] when the arena is fixed, or when the request's end (padding
+/// [`GrowthRefused`] when the arena is fixed, or when the request's end (padding
 /// included) passes the limit or the reservation.
-pub fn next_commit_capacity(request: CommitRequest) -> Result<usize, CommitRefused> {
+pub fn next_commit_capacity(request: CommitRequest) -> Result<usize, GrowthRefused> {
     if !request.may_grow {
-        return Err(CommitRefused::Fixed);
+        return Err(GrowthRefused::Fixed);
     }
     let padding = padding_for(request.start.wrapping_add(request.used), request.align);
     let needed = request
         .used
         .checked_add(padding)
         .and_then(|end| end.checked_add(request.size))
-        .ok_or(CommitRefused::Reservation)?;
+        .ok_or(GrowthRefused::Reservation)?;
     if request.limit.is_some_and(|limit| needed > limit) {
-        return Err(CommitRefused::Limit);
+        return Err(GrowthRefused::Limit);
     }
     if needed > request.reserved {
-        return Err(CommitRefused::Reservation);
+        return Err(GrowthRefused::Reservation);
     }
     let geometric = max(
         max(request.capacity.saturating_mul(2), request.first_chunk),
@@ -444,11 +436,11 @@ mod tests {
         // ... and a request past it is refused, even by one byte.
         assert_eq!(
             next_commit_capacity(commit((1 << 20) - 8, 9, 1 << 20)),
-            Err(CommitRefused::Reservation)
+            Err(GrowthRefused::Reservation)
         );
         assert_eq!(
             next_commit_capacity(commit(8, usize::MAX - 4, 4096)),
-            Err(CommitRefused::Reservation)
+            Err(GrowthRefused::Reservation)
         );
     }
 
@@ -463,12 +455,12 @@ mod tests {
             size: 2001,
             ..capped
         };
-        assert_eq!(next_commit_capacity(past), Err(CommitRefused::Limit));
+        assert_eq!(next_commit_capacity(past), Err(GrowthRefused::Limit));
         let fixed = CommitRequest {
             may_grow: false,
             ..commit(0, 1, 4096)
         };
-        assert_eq!(next_commit_capacity(fixed), Err(CommitRefused::Fixed));
+        assert_eq!(next_commit_capacity(fixed), Err(GrowthRefused::Fixed));
     }
 
     #[test]

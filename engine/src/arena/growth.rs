@@ -4,7 +4,7 @@
 //! `reset` and scope exits take their one-compare fast paths.
 
 use super::backing::{CHUNK_ALIGN, Chunk};
-use super::bump::{self, ChunkRequest, CommitRefused, CommitRequest, GrowthRefused};
+use super::bump::{self, ChunkRequest, CommitRequest, GrowthRefused};
 use super::{
     AllocError, Arena, Backing, DEFAULT_FIRST_CHUNK_BYTES, Growth, SlowState, alloc_failed,
 };
@@ -216,28 +216,41 @@ impl Arena {
         size: usize,
         align: usize,
     ) -> Result<usize, AllocError> {
-        bump::next_commit_capacity(request).map_err(|refused| match refused {
-            CommitRefused::Fixed => AllocError::CapacityExceeded {
+        bump::next_commit_capacity(request)
+            .map_err(|refused| self.growth_refused(refused, size, align, request.reserved))
+    }
+
+    /// The error that says why the arena may not grow for `size` bytes aligned to
+    /// `align` (`reserved`: its reservation, with reserved backing).
+    fn growth_refused(
+        &self,
+        refused: GrowthRefused,
+        size: usize,
+        align: usize,
+        reserved: usize,
+    ) -> AllocError {
+        match refused {
+            GrowthRefused::Fixed => AllocError::CapacityExceeded {
                 arena: Arc::clone(&self.name),
                 requested: size,
                 align,
                 used: self.offset(),
                 capacity: self.committed.get(),
             },
-            CommitRefused::Limit => AllocError::LimitExceeded {
+            GrowthRefused::Limit => AllocError::LimitExceeded {
                 arena: Arc::clone(&self.name),
                 requested: size,
                 committed: self.committed.get(),
                 limit: self.config.limit_bytes.unwrap_or(usize::MAX),
             },
-            CommitRefused::Reservation => AllocError::ReservationExhausted {
+            GrowthRefused::Reservation => AllocError::ReservationExhausted {
                 arena: Arc::clone(&self.name),
                 requested: size,
                 align,
                 used: self.offset(),
-                reserved: request.reserved,
+                reserved,
             },
-        })
+        }
     }
 
     /// Bytes of address space a reserved arena takes for `reserve_bytes`: no more
@@ -284,21 +297,8 @@ impl Arena {
             may_grow: self.config.growth != Growth::Fixed,
             limit: self.config.limit_bytes,
         };
-        bump::next_chunk_capacity(request).map_err(|refused| match refused {
-            GrowthRefused::Fixed => AllocError::CapacityExceeded {
-                arena: Arc::clone(&self.name),
-                requested: size,
-                align,
-                used: self.offset(),
-                capacity: self.committed.get(),
-            },
-            GrowthRefused::Limit => AllocError::LimitExceeded {
-                arena: Arc::clone(&self.name),
-                requested: size,
-                committed: self.committed.get(),
-                limit: self.config.limit_bytes.unwrap_or(usize::MAX),
-            },
-        })
+        bump::next_chunk_capacity(request)
+            .map_err(|refused| self.growth_refused(refused, size, align, 0))
     }
 
     /// Makes chunk `index` current, with nothing allocated in it yet. This ends the
