@@ -20,7 +20,7 @@ use allocator_api2::vec::Vec as ArenaVec;
 use arbitrary::Arbitrary;
 use engine::{
     AllocError, Arena, ArenaConfig, ArenaStats, AssetArena, AssetError, AssetId, AssetKind,
-    AssetMark, FrameArenas, FrameConfig, FrameSlice, FrameStats, Growth, LevelArena, Mark,
+    AssetMark, Backing, FrameArenas, FrameConfig, FrameSlice, FrameStats, Growth, LevelArena, Mark,
     Overflow, POISON_BYTE, PUSH_ALIGN, Scope, StackError, WorkerArena,
 };
 use libfuzzer_sys::fuzz_target;
@@ -120,6 +120,9 @@ enum Kind {
         limit: Option<u16>,
         budget: Option<u16>,
         debug: bool,
+        /// Reserved backing (a reservation far bigger than any sequence here
+        /// needs), or chunks.
+        reserved: bool,
     },
 }
 
@@ -181,6 +184,7 @@ impl Kind {
                 limit,
                 budget,
                 debug,
+                reserved,
             } => {
                 let limit = limit.map(|bytes| request_size(bytes) * 4);
                 // A first chunk over the limit is a documented panic: keep under it.
@@ -198,6 +202,13 @@ impl Kind {
                     // The model checks that a reset keeps room for the lifetime
                     // high-water mark, which only holds without trimming.
                     trim: None,
+                    backing: if reserved {
+                        Backing::Reserved {
+                            reserve_bytes: 1 << 30,
+                        }
+                    } else {
+                        Backing::Chunked
+                    },
                 };
                 let built = Built {
                     initial,

@@ -1,15 +1,15 @@
 //! The pure offset arithmetic, on arbitrary inputs: the upload ring's placement
 //! (`engine::fuzzing::place`) and the arena's bump arithmetic (`padding_for`,
 //! `place_*`, `fits_when_empty`, `ends_in_low_half`, `next_chunk_capacity`,
-//! `reset_chunk_capacity`). Each check is a property the function's docs promise,
+//! `next_commit_capacity`, `reset_chunk_capacity`). Each check is a property the function's docs promise,
 //! stated without re-running its own formula.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use engine::fuzzing::{
-    ChunkRequest, GrowthRefused, Placement, PlacementError, ends_in_low_half, fits_when_empty,
-    next_chunk_capacity, padding_for, place, place_adding_padding, place_below, place_rounding_up,
-    reset_chunk_capacity,
+    ChunkRequest, CommitRequest, GrowthRefused, Placement, PlacementError, ends_in_low_half,
+    fits_when_empty, next_chunk_capacity, next_commit_capacity, padding_for, place,
+    place_adding_padding, place_below, place_rounding_up, reset_chunk_capacity,
 };
 use libfuzzer_sys::fuzz_target;
 use std::alloc::Layout;
@@ -70,6 +70,18 @@ enum Input {
         may_grow: bool,
         limit: Option<Num>,
     },
+    /// `next_commit_capacity` (reserved backing).
+    Commit {
+        start: Num,
+        used: Num,
+        size: Num,
+        align_log2: u8,
+        capacity: Num,
+        first_chunk: Num,
+        reserved: Num,
+        may_grow: bool,
+        limit: Option<Num>,
+    },
     /// `reset_chunk_capacity`.
     Reset {
         high_water: Num,
@@ -122,6 +134,27 @@ fuzz_target!(|input: Input| match input {
         first_chunk: first_chunk.usize(),
         last_capacity: last_capacity.usize(),
         kept_committed: kept_committed.usize(),
+        may_grow,
+        limit: limit.map(Num::usize),
+    }),
+    Input::Commit {
+        start,
+        used,
+        size,
+        align_log2,
+        capacity,
+        first_chunk,
+        reserved,
+        may_grow,
+        limit,
+    } => check_commit(CommitRequest {
+        start: start.usize(),
+        used: used.usize(),
+        size: size.usize(),
+        align: 1 << (align_log2 as u32 % usize::BITS),
+        capacity: capacity.usize(),
+        first_chunk: first_chunk.usize(),
+        reserved: reserved.usize(),
         may_grow,
         limit: limit.map(Num::usize),
     }),
@@ -249,6 +282,48 @@ fn check_bump(addr: usize, size: usize, align: usize, room: usize) {
     assert_eq!(
         ends_in_low_half(addr, room),
         addr as u128 + room as u128 <= isize::MAX as u128
+    );
+}
+
+/// `next_commit_capacity`: a commit covers the request where it would be placed,
+/// never passes the reservation or the limit, and at least doubles what is
+/// committed (or reaches the first chunk's size, or the request's power of two)
+/// where those allow.
+fn check_commit(request: CommitRequest) {
+    let result = next_commit_capacity(request);
+    if !request.may_grow {
+        assert_eq!(result, Err(GrowthRefused::Fixed));
+        return;
+    }
+    let padding = padding_for(request.start.wrapping_add(request.used), request.align);
+    let needed = (request.used as u128) + (padding as u128) + (request.size as u128);
+    if request.limit.is_some_and(|limit| needed > limit as u128) {
+        assert_eq!(result, Err(GrowthRefused::Limit));
+        return;
+    }
+    if needed > request.reserved as u128 {
+        assert_eq!(result, Err(GrowthRefused::Reservation));
+        return;
+    }
+    let capacity = result.expect("a commit that the limit and the reservation allow");
+    assert!(
+        capacity as u128 >= needed,
+        "{capacity} bytes cannot hold the request's end {needed}"
+    );
+    let cap = request.limit.unwrap_or(usize::MAX).min(request.reserved);
+    assert!(
+        capacity <= cap,
+        "a commit of {capacity} passes the limit or the reservation"
+    );
+    let needed = needed as usize;
+    let wanted = request
+        .capacity
+        .saturating_mul(2)
+        .max(request.first_chunk)
+        .max(needed.checked_next_power_of_two().unwrap_or(needed));
+    assert!(
+        capacity >= wanted.min(cap),
+        "a commit of {capacity} is less than doubling, the first chunk and the request ({wanted})"
     );
 }
 
