@@ -1,7 +1,7 @@
 //! Once warm, a steady frame makes no call to the system allocator, nested scratch
 //! and worker arenas used from rayon's threads included, and no system call for
 //! memory: the arenas neither grow nor trim (with reserved backing, the default for
-//! frame arenas on Linux, growth and trims are `mprotect`/`madvise` calls, which
+//! frame arenas on 64-bit systems, growth and trims are `mprotect`/`madvise` calls, which
 //! no allocator sees), and, on one thread, the process takes no page fault
 //! (`getrusage`): every page the frames touch is already mapped. (On several
 //! threads, which worker arena takes which job changes from frame to frame, so a

@@ -176,17 +176,19 @@ pub fn next_commit_capacity(request: CommitRequest) -> Result<usize, GrowthRefus
         return Err(GrowthRefused::Fixed);
     }
     let padding = padding_for(request.start.wrapping_add(request.used), request.align);
+    // `None`: the request's end is past the address space, so past any bound.
     let needed = request
         .used
         .checked_add(padding)
-        .and_then(|end| end.checked_add(request.size))
-        .ok_or(GrowthRefused::Reservation)?;
-    if request.limit.is_some_and(|limit| needed > limit) {
+        .and_then(|end| end.checked_add(request.size));
+    let passes = |bound: usize| needed.is_none_or(|needed| needed > bound);
+    if request.limit.is_some_and(passes) {
         return Err(GrowthRefused::Limit);
     }
-    if needed > request.reserved {
+    if passes(request.reserved) {
         return Err(GrowthRefused::Reservation);
     }
+    let needed = needed.expect("within the reservation, so no overflow");
     let geometric = max(
         max(request.capacity.saturating_mul(2), request.first_chunk),
         needed.checked_next_power_of_two().unwrap_or(needed),
@@ -442,6 +444,12 @@ mod tests {
             next_commit_capacity(commit(8, usize::MAX - 4, 4096)),
             Err(GrowthRefused::Reservation)
         );
+        // An end past the address space passes a limit too, which is named first.
+        let overflowing = CommitRequest {
+            limit: Some(1 << 20),
+            ..commit(8, usize::MAX - 4, 4096)
+        };
+        assert_eq!(next_commit_capacity(overflowing), Err(GrowthRefused::Limit));
     }
 
     #[test]

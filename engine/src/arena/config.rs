@@ -16,8 +16,8 @@ pub enum Growth {
 
 /// Bytes of address space a reserved arena takes by default: 8 GiB.
 ///
-/// Address space, not memory: 64-bit Linux gives a process 128 TiB of it, so a
-/// thousand arenas reserved this way use under a tenth. Only the pages committed
+/// Address space, not memory: a 64-bit process has 128 TiB of it (Linux, Windows),
+/// so a thousand arenas reserved this way use under a tenth. Only the pages committed
 /// count as memory.
 pub const DEFAULT_RESERVE_BYTES: usize = 8 << 30;
 
@@ -36,7 +36,8 @@ pub const DEFAULT_RESERVE_BYTES: usize = 8 << 30;
 ///   with [`AllocError::ReservationExhausted`](crate::AllocError::ReservationExhausted).
 ///
 /// Plain arenas default to chunked; [`FrameArenas`](crate::FrameArenas) default
-/// to reserved where it is available ([`Backing::is_available`]: 64-bit Linux).
+/// to reserved where it is available ([`Backing::is_available`]: 64-bit Linux,
+/// macOS and Windows).
 /// Elsewhere an arena asked for reserved backing uses chunks, and
 /// [`Arena::config`](crate::Arena::config) says so.
 ///
@@ -77,10 +78,11 @@ pub enum Backing {
 }
 
 impl Backing {
-    /// Whether this target has reserved backing: 64-bit Linux.
+    /// Whether this target has reserved backing: 64-bit Linux, macOS and Windows.
     ///
     /// ```
-    /// assert_eq!(engine::Backing::is_available(), cfg!(all(target_os = "linux", target_pointer_width = "64")));
+    /// let systems = cfg!(any(target_os = "linux", target_os = "macos", windows));
+    /// assert_eq!(engine::Backing::is_available(), systems && cfg!(target_pointer_width = "64"));
     /// ```
     #[must_use]
     pub const fn is_available() -> bool {

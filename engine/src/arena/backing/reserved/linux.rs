@@ -1,5 +1,4 @@
-//! A reserved range of address space whose pages are committed as the arena
-//! advances and decommitted when it trims (64-bit Linux).
+//! Reserved backing's system calls on Linux.
 //!
 //! The range is mapped with no access (`PROT_NONE`) and `MAP_NORESERVE`, so it costs
 //! address space only: no memory, and no commit charge. Committing makes pages
@@ -8,8 +7,7 @@
 //! (`madvise(MADV_DONTNEED)`) and takes the access away again (`mprotect`), which
 //! also ends the charge. A trim also gives back the contents of the pages it keeps
 //! committed beyond the recent need, so that pages a spike touched stop being
-//! resident even where the arena's starting size keeps them committed. One page past the reservation is never committed: a guard,
-//! so that no other mapping can sit right after the arena's last byte.
+//! resident even where the arena's starting size keeps them committed.
 //!
 //! The system calls go through `rustix`: it wraps them with typed flags and
 //! `io::Result`s and, on Linux, calls the kernel directly, so no `libc` bindings or
@@ -18,25 +16,17 @@
 use rustix::mm::{self, Advice, MapFlags, MprotectFlags, ProtFlags};
 use std::ffi::c_void;
 use std::ptr::NonNull;
-use std::sync::OnceLock;
 
-/// The system's page size: the unit of every commit and decommit.
-pub(crate) fn page_size() -> usize {
-    static PAGE: OnceLock<usize> = OnceLock::new();
-    *PAGE.get_or_init(rustix::param::page_size)
-}
-
-/// `bytes` rounded up to whole pages, or `None` if that overflows.
-pub(crate) fn round_to_pages(bytes: usize) -> Option<usize> {
-    let page = page_size();
-    bytes.checked_next_multiple_of(page)
+/// The system's page size.
+pub(super) fn page_size() -> usize {
+    rustix::param::page_size()
 }
 
 /// Reserves `bytes` (whole pages) of address space plus one guard page, none of it
 /// accessible. `None` if the system refuses (address space exhausted, or a limit
 /// such as `RLIMIT_AS`).
 pub(crate) fn reserve(bytes: usize) -> Option<NonNull<u8>> {
-    let with_guard = bytes.checked_add(page_size())?;
+    let with_guard = bytes.checked_add(super::page_size())?;
     // SAFETY: an anonymous mapping at an address the kernel chooses (null hint)
     // replaces nothing, so no memory the program uses can be affected.
     let start = unsafe {
@@ -106,5 +96,5 @@ pub(crate) unsafe fn release(start: NonNull<u8>, bytes: usize) {
     // SAFETY: the caller guarantees the range is one whole reservation of ours that
     // nothing uses any more. A failure (only possible for a bad range, which the
     // contract excludes) would leave the range mapped: a leak, not a fault.
-    let _ = unsafe { mm::munmap(start.as_ptr().cast::<c_void>(), bytes + page_size()) };
+    let _ = unsafe { mm::munmap(start.as_ptr().cast::<c_void>(), bytes + super::page_size()) };
 }
