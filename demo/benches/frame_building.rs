@@ -26,66 +26,27 @@
 
 #![forbid(unsafe_code)]
 
+mod frame_setup;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use demo::lists::{InArena, ListStorage, OnHeap};
+use demo::lists::{InArena, OnHeap};
 use demo::options::Options;
-use demo::overlay::{self, Bar, OverlayLine};
-use demo::scene::build::{BuildInput, DrawLists, build_draws};
-use demo::scene::level::Level;
+use demo::overlay;
+use demo::scene::build::DrawLists;
 use demo::scene::parallel::{self, Split, build_draws_in_parallel};
 use demo::threads::FrameThreads;
 use engine::{ArenaVec, FrameArenas, FrameConfig};
+use frame_setup::{OBJECTS, VIEWS, build, input, level, overlay_lines};
 use std::hint::black_box;
 
-const OBJECTS: usize = 100_000;
-
-/// Overlay text as long as the demo's.
-fn overlay_lines() -> [OverlayLine<'static>; 6] {
-    let mut lines = [OverlayLine {
-        text: "LINE 0 FRAME 123.4K/8.0M HW 130.0K",
-        color: overlay::TEXT,
-        bar: None,
-    }; 6];
-    lines[1].bar = Some(Bar::of(1, 2, 3));
-    lines
-}
-
-/// One frame's building into `lists`.
-fn build<S: ListStorage>(
-    lists: &mut DrawLists<S>,
-    input: &BuildInput<'_>,
-    lines: &[OverlayLine<'_>],
-) {
-    build_draws(lists, input);
-    overlay::build(&mut lists.overlay, lines, 1.0);
-    black_box((
-        &*lists.instances,
-        &*lists.draws,
-        &*lists.draw_uniforms,
-        &*lists.overlay,
-    ));
-}
-
 fn frame_building(c: &mut Criterion) {
-    let levels = demo::options::default_assets_dir().join("levels");
-    let level = Level::load(&levels.join("meadow"), OBJECTS).expect("the meadow level loads");
-    let half = level.world_half_extent();
+    let level = level();
     let lines = overlay_lines();
     let mut group = c.benchmark_group("frame_building");
     group.throughput(Throughput::Elements(OBJECTS as u64));
-    // The whole world in view (every object visible) and a typical view (about a
-    // tenth visible: culling throws most away).
-    for (view, scale) in [("all_visible", 1.0), ("tenth_visible", 0.316)] {
-        let input = BuildInput {
-            objects: level.objects(),
-            kinds: level.kinds(),
-            bucket_count: level.bucket_count(),
-            materials: level.materials(),
-            view_min: -half * scale,
-            view_max: half * scale,
-        };
+    for (view, scale) in VIEWS {
+        let input = input(&level, scale);
 
-        // As `DemoState` makes them.
         let mut frames = FrameArenas::new(FrameConfig {
             name: "frame",
             budget_bytes: Options::default().frame_budget,

@@ -263,7 +263,7 @@ mod tests {
         // A chunk of 1 MiB beside the budget's (chunked backing), or the budget's
         // range committed up to 1 MiB (reserved backing).
         assert!(
-            committed[5].1 + budget >= before + (1 << 20),
+            committed[5].1 + budget as u64 >= before + (1 << 20),
             "the spike's growth"
         );
         assert_eq!(committed[19].1, before, "given back");
