@@ -35,6 +35,12 @@ pub const DEFAULT_RESERVE_BYTES: usize = 8 << 30;
 ///   call. The arena cannot pass its reservation: an allocation that would fails
 ///   with [`AllocError::ReservationExhausted`](crate::AllocError::ReservationExhausted).
 ///
+/// An arena with a starting capacity reserves its range when it is made; if the
+/// system refuses the address space (a process limit such as `RLIMIT_AS`), the
+/// arena is chunked instead, and [`Arena::config`](crate::Arena::config) says so. One
+/// that takes its first memory later reports the refusal as
+/// [`AllocError::CommitRefused`](crate::AllocError::CommitRefused) then.
+///
 /// Plain arenas default to chunked; [`FrameArenas`](crate::FrameArenas) default
 /// to reserved where it is available ([`Backing::is_available`]: 64-bit Linux,
 /// macOS and Windows).

@@ -361,12 +361,18 @@ impl Arena {
                     arena.name
                 );
             }
-            let chunk = match arena.config.backing {
-                Backing::Chunked => Chunk::allocate(initial, 0),
+            let reserved = match arena.config.backing {
+                Backing::Chunked => None,
                 Backing::Reserved { reserve_bytes } => {
                     Chunk::reserve(arena.reservation_bytes(reserve_bytes), initial, 0)
                 }
             };
+            if reserved.is_none() {
+                // No reservation (none asked for, or the system refused the address
+                // space, under `RLIMIT_AS` say): the arena is chunked, and says so.
+                arena.config.backing = Backing::Chunked;
+            }
+            let chunk = reserved.or_else(|| Chunk::allocate(initial, 0));
             let chunk = chunk.unwrap_or_else(|| {
                 panic!(
                     "arena `{}`: the system refused the first {initial} bytes ({:?} backing)",

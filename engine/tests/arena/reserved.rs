@@ -124,3 +124,43 @@ fn the_committed_front_is_writable_and_the_rest_and_a_guard_page_are_not() {
     assert!(rest.starts_with("---"), "{rest}");
     assert_eq!(committed_end - first, small.stats().committed_bytes);
 }
+
+#[test]
+fn an_arena_whose_reservation_is_refused_is_chunked_and_says_so() {
+    if !Backing::is_available() {
+        return;
+    }
+    // More address space than any 64-bit system maps for a process.
+    let arena = Arena::with_config(
+        "refused",
+        ArenaConfig {
+            initial_capacity: 4096,
+            backing: Backing::Reserved {
+                reserve_bytes: 1 << 62,
+            },
+            ..ArenaConfig::default()
+        },
+    );
+    assert_eq!(arena.config().backing, Backing::Chunked);
+    assert_eq!(arena.alloc_slice_fill_copy(100_000, 7u8).len(), 100_000);
+    assert_eq!(arena.stats().chunk_count, 2);
+
+    // Without a starting capacity the reservation is taken at the first
+    // allocation, which then fails with an error that says so.
+    let lazy = Arena::with_config(
+        "refused-later",
+        ArenaConfig {
+            backing: Backing::Reserved {
+                reserve_bytes: 1 << 62,
+            },
+            ..ArenaConfig::default()
+        },
+    );
+    let error = lazy.try_alloc(1u64).unwrap_err();
+    assert!(
+        matches!(error, engine::AllocError::CommitRefused { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("refused to reserve"), "{error}");
+    assert_eq!(lazy.stats().committed_bytes, 0);
+}
