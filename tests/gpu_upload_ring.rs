@@ -28,6 +28,7 @@ fn ring(device: &wgpu::Device, initial_bytes_per_frame: u64) -> GpuUploadRing {
             frames_in_flight: 2,
             initial_bytes_per_frame,
             budget_bytes: Some(1 << 20),
+            trim: None,
         },
     )
 }
@@ -271,4 +272,100 @@ fn push_aligned_panics_with_the_size_it_refused() {
     let mut ring = ring(&device, 64 * 1024);
     ring.begin_frame();
     let _ = ring.push_aligned(u64::MAX, 4);
+}
+
+/// One frame of uploads: `words` `u32`s in one slice (none if 0).
+fn upload_frame(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    ring: &mut GpuUploadRing,
+    words: usize,
+) {
+    ring.begin_frame();
+    if words > 0 {
+        let data = vec![7u32; words];
+        let _ = ring.alloc_slice_copy(&data, 4);
+    }
+    let mut encoder = device.create_command_encoder(&Default::default());
+    ring.finish_frame(&mut encoder);
+    ring.frame_submitted(queue.submit([encoder.finish()]));
+}
+
+fn trimming_ring(device: &wgpu::Device, within: u32) -> GpuUploadRing {
+    GpuUploadRing::new(
+        device,
+        &GpuUploadRingConfig {
+            label: "trimming ring",
+            usage: wgpu::BufferUsages::VERTEX,
+            frames_in_flight: 2,
+            initial_bytes_per_frame: 4096,
+            budget_bytes: None,
+            trim: Some(engine::TrimPolicy {
+                within_resets: within,
+            }),
+        },
+    )
+}
+
+#[test]
+fn a_spike_goes_back_within_the_trim_window_and_the_frames_in_flight() {
+    let (device, queue) = device();
+    for within in [2, 5, 8] {
+        for quiet_frames_first in [0, 1, 3] {
+            let mut ring = trimming_ring(&device, within);
+            let usual = ring.stats().committed_bytes;
+            for _ in 0..quiet_frames_first {
+                upload_frame(&device, &queue, &mut ring, 100);
+            }
+            upload_frame(&device, &queue, &mut ring, 100_000); // a 400 KB spike
+            let frames_after = u64::from(within) + 2; // + frames_in_flight
+            let mut peak = ring.stats().committed_bytes;
+            for _ in 0..frames_after {
+                upload_frame(&device, &queue, &mut ring, 100);
+                peak = peak.max(ring.stats().committed_bytes);
+            }
+            let stats = ring.stats();
+            let case = format!("within {within}, spike after {quiet_frames_first} frames");
+            assert!(
+                peak >= 2 * 400_000,
+                "{case}: the spike grew the ring ({peak})"
+            );
+            assert_eq!(stats.committed_bytes, usual, "{case}: back to the start");
+            assert!(stats.trim_count >= 1, "{case}: {stats:?}");
+            let trimmed = stats.trimmed_bytes as usize;
+            assert!(trimmed >= peak - usual, "{case}: {trimmed} bytes trimmed");
+        }
+    }
+}
+
+#[test]
+fn a_steady_load_never_trims() {
+    let (device, queue) = device();
+    let mut ring = trimming_ring(&device, 2);
+    for _ in 0..4 {
+        upload_frame(&device, &queue, &mut ring, 100_000);
+    }
+    let settled = ring.stats();
+    for _ in 0..30 {
+        upload_frame(&device, &queue, &mut ring, 100_000);
+    }
+    let stats = ring.stats();
+    assert_eq!(
+        (stats.trim_count, stats.grow_count),
+        (0, settled.grow_count)
+    );
+    assert_eq!(stats.committed_bytes, settled.committed_bytes);
+}
+
+#[test]
+fn without_a_policy_a_spike_stays() {
+    let (device, queue) = device();
+    let mut ring = ring(&device, 4096);
+    upload_frame(&device, &queue, &mut ring, 100_000);
+    for _ in 0..20 {
+        upload_frame(&device, &queue, &mut ring, 100);
+    }
+    let stats = ring.stats();
+    assert_eq!(stats.trim_count, 0);
+    assert!(stats.committed_bytes >= 2 * 2 * 400_000, "{stats:?}");
 }

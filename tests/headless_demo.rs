@@ -10,8 +10,9 @@
 //!   its baseline each time;
 //! - debris bursts (`--spike-every`) make the frame arenas grow past their budget,
 //!   and within `--trim-within-frames` frames their committed memory is back at its
-//!   baseline, read from the `--stats` CSV; the only heap allocations in the demo's
-//!   frame building are the arenas' own chunks;
+//!   baseline (the GPU upload ring's too, within its regions in flight more), read
+//!   from the `--stats` CSV; the only heap allocations in the demo's frame building
+//!   are the arenas' own chunks;
 //! - a level with a corrupt file fails to load with a message naming the file and
 //!   the current level keeps running.
 //!
@@ -409,15 +410,29 @@ fn spikes_give_their_memory_back() {
             stats.get(back, "frame_trim_count") > stats.get(before, "frame_trim_count"),
             "frame {back}: a trim gave the memory back"
         );
+        // The GPU upload ring grew for the burst's instances and gives that back on
+        // the same schedule (plus its regions in flight, which shrink in turn).
+        let ring = |frame| stats.get(frame, "ring_committed_bytes");
+        let ring_baseline = ring(before);
+        assert!(ring(spike) > ring_baseline, "frame {spike}: the ring grew");
+        let ring_back = (spike + 1..=spike + within + 2)
+            .find(|&frame| ring(frame) == ring_baseline)
+            .unwrap_or_else(|| {
+                panic!(
+                    "the ring not back to {ring_baseline} bytes within {within} frames and its                      regions of the burst at frame {spike}: {:?}",
+                    (spike..=spike + within + 2).map(ring).collect::<Vec<_>>()
+                )
+            });
         println!(
             "  burst at frame {spike}: {} fragments, frame arenas used {usual} -> {used} bytes, \
              committed {baseline} -> {} -> {baseline} bytes at frame {back} ({} frames later; \
-             trims {} -> {})",
+             trims {} -> {}); ring {ring_baseline} -> {} -> {ring_baseline} bytes at frame {ring_back}",
             stats.get(spike, "burst_fragments"),
             committed(spike),
             back - spike,
             stats.get(before, "frame_trim_count"),
             stats.get(back, "frame_trim_count"),
+            ring(spike),
         );
     }
 

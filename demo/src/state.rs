@@ -185,6 +185,10 @@ impl DemoState {
             FRAMES_IN_FLIGHT,
             256 * 1024,
             RING_BUDGET_BYTES,
+            // The ring gives a burst's GPU memory back on the frame arenas' schedule.
+            Some(engine::TrimPolicy {
+                within_resets: options.trim_within_frames,
+            }),
         );
         let level_index = options.level.min(level_dirs.len() - 1);
         let level = load_level(&renderer, &level_dirs[level_index], object_count)?;

@@ -68,7 +68,8 @@ pub struct Renderer {
 
 impl Renderer {
     /// Pipelines for targets of `format`, and an upload ring of `frames_in_flight`
-    /// regions starting at `ring_bytes_per_frame` each.
+    /// regions starting at `ring_bytes_per_frame` each, trimmed by `ring_trim` after
+    /// a spike.
     #[must_use]
     pub fn new(
         gpu: &GpuContext,
@@ -76,6 +77,7 @@ impl Renderer {
         frames_in_flight: usize,
         ring_bytes_per_frame: u64,
         ring_budget_bytes: usize,
+        ring_trim: Option<engine::TrimPolicy>,
     ) -> Renderer {
         let device = &gpu.device;
         let uniforms_layout = pipelines::uniforms_layout(device);
@@ -92,6 +94,7 @@ impl Renderer {
                 frames_in_flight,
                 initial_bytes_per_frame: ring_bytes_per_frame,
                 budget_bytes: Some(ring_budget_bytes),
+                trim: ring_trim,
             },
         );
         Renderer {

@@ -9,6 +9,7 @@
 ///     frames_in_flight: 3,
 ///     initial_bytes_per_frame: 1 << 20,
 ///     budget_bytes: Some(64 << 20),
+///     trim: Some(engine::TrimPolicy::DEFAULT),
 /// };
 /// assert_eq!(config.frames_in_flight, 3);
 /// ```
@@ -30,6 +31,16 @@ pub struct GpuUploadRingConfig<'a> {
     /// does not refuse to grow past it (a frame must be drawn); compare
     /// `committed_bytes` with it to flag the overrun.
     pub budget_bytes: Option<usize>,
+    /// Whether, and how soon, GPU memory a spike made the ring take is given back,
+    /// as for an arena ([`TrimPolicy`](crate::TrimPolicy); `within_resets` counts
+    /// frames here). The ring measures the most bytes a frame uploaded over windows
+    /// of frames; at a window's end, if its regions are at least twice that need
+    /// (rounded up to a power of two, and never less than `initial_bytes_per_frame`)
+    /// and no frame overflowed its region in the window, each region is replaced by
+    /// a smaller one when it next comes round. So after a spike the ring's memory is
+    /// back within `within_resets + frames_in_flight` frames. `None`: the regions
+    /// keep the size of the biggest frame. Defaults to [`TrimPolicy::DEFAULT`](crate::TrimPolicy::DEFAULT).
+    pub trim: Option<crate::TrimPolicy>,
 }
 
 impl Default for GpuUploadRingConfig<'_> {
@@ -43,6 +54,7 @@ impl Default for GpuUploadRingConfig<'_> {
             frames_in_flight: 2,
             initial_bytes_per_frame: 256 * 1024,
             budget_bytes: None,
+            trim: Some(crate::TrimPolicy::DEFAULT),
         }
     }
 }

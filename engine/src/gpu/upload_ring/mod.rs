@@ -4,7 +4,8 @@
 mod alloc;
 
 use super::{GpuUploadRingConfig, UploadSlice};
-use crate::ArenaStats;
+use crate::arena::bump;
+use crate::{ArenaStats, TrimPolicy};
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -79,6 +80,12 @@ struct Region {
 /// creating buffers after a few frames (like [`Arena::reset`](crate::Arena::reset)
 /// keeping one chunk for its high-water mark).
 ///
+/// # Giving memory back
+/// With a [`trim`](GpuUploadRingConfig::trim) policy (the default), a spike's
+/// regions shrink again: once a window of frames needed far less than the regions
+/// hold, each region is replaced by a smaller one when it next comes round, and
+/// [`stats`](GpuUploadRing::stats) count the trims. A steady workload never trims.
+///
 /// # Alignment
 /// Offsets are aligned to what is asked for and at least to
 /// `wgpu::COPY_BUFFER_ALIGNMENT` (4 bytes, which also satisfies
@@ -140,6 +147,17 @@ pub struct GpuUploadRing {
     /// The device's largest buffer: no chunk, and so no request, may be bigger.
     max_buffer_size: u64,
     budget_bytes: Option<usize>,
+    /// What a trim never goes below: the regions' starting size.
+    start_bytes: u64,
+    trim: Option<TrimPolicy>,
+    /// The most bytes one frame used in the current trim window.
+    window_need: u64,
+    /// Whether a frame overflowed its region in the current trim window.
+    window_overflowed: bool,
+    /// The `frame_count` whose `begin_frame` closes the trim window.
+    window_ends_at: u64,
+    trim_count: u64,
+    trimmed_bytes: u64,
     used_bytes: u64,
     high_water_bytes: u64,
     allocation_count: u64,
@@ -191,6 +209,15 @@ impl GpuUploadRing {
             storage_alignment: u64::from(limits.min_storage_buffer_offset_alignment),
             max_buffer_size: limits.max_buffer_size,
             budget_bytes: config.budget_bytes,
+            start_bytes: initial,
+            trim: config.trim,
+            window_need: 0,
+            window_overflowed: false,
+            window_ends_at: config
+                .trim
+                .map_or(u64::MAX, |policy| policy.window_resets() + 1),
+            trim_count: 0,
+            trimmed_bytes: 0,
             used_bytes: 0,
             high_water_bytes: 0,
             allocation_count: 0,
@@ -297,9 +324,8 @@ impl GpuUploadRing {
             chunk_count,
             grow_count: self.grow_count,
             reset_count: self.frame_count,
-            // The ring's regions are sized at construction and never given back.
-            trim_count: 0,
-            trimmed_bytes: 0,
+            trim_count: self.trim_count,
+            trimmed_bytes: self.trimmed_bytes,
             limit_bytes: None,
             budget_bytes: self.budget_bytes,
         }
@@ -343,17 +369,26 @@ impl GpuUploadRing {
             return;
         }
         self.frame_count += 1;
+        if self.frame_count == self.window_ends_at {
+            self.close_trim_window();
+        }
         self.current = (self.current + 1) % self.regions.len();
         let target = self.region_target_bytes;
         let mut region = std::mem::take(&mut self.regions[self.current]);
 
         let region_capacity: u64 = region.chunks.iter().map(|chunk| chunk.capacity).sum();
-        if region.chunks.len() != 1 || region_capacity < target {
+        if region.chunks.len() != 1 || region_capacity != target {
             // Dropping a buffer the GPU still reads is fine: wgpu keeps it alive
             // until that work is done.
             region.chunks.clear();
             region.chunks.push(self.create_chunk(target));
-            self.grow_count += 1;
+            if region_capacity > target {
+                // A trim: the staging and the GPU buffer each shrink.
+                self.trim_count += 1;
+                self.trimmed_bytes += 2 * (region_capacity - target);
+            } else {
+                self.grow_count += 1;
+            }
         }
 
         for chunk in &region.chunks {
@@ -426,6 +461,8 @@ impl GpuUploadRing {
         }
         self.used_bytes = used_bytes;
         self.high_water_bytes = self.high_water_bytes.max(used_bytes);
+        self.window_need = self.window_need.max(used_bytes);
+        self.window_overflowed |= region.chunks.len() > 1;
         self.region_target_bytes = self.region_target_bytes.max(capacity);
         self.frame_open = false;
     }
@@ -444,6 +481,35 @@ impl GpuUploadRing {
     }
 
     /// A staging/GPU buffer pair of `capacity` bytes, the staging one mapped.
+    /// At the `begin_frame` that closes a trim window: lowers the regions' target
+    /// size to the window's need if the policy says the regions are far bigger, and
+    /// starts the next window. Each region takes the new size when it comes round.
+    fn close_trim_window(&mut self) {
+        let Some(policy) = self.trim else {
+            return;
+        };
+        let target = bump::trim_chunk_capacity(
+            to_usize(self.window_need),
+            to_usize(self.start_bytes),
+            0,
+            None,
+        ) as u64;
+        let target = target.next_multiple_of(CHUNK_GRANULE);
+        // A window in which a frame overflowed its region measured its need across
+        // chunks; trimming to it could make the next frame overflow again.
+        if bump::should_trim(
+            to_usize(self.region_target_bytes),
+            to_usize(target),
+            false,
+            self.window_overflowed,
+        ) {
+            self.region_target_bytes = target;
+        }
+        self.window_need = 0;
+        self.window_overflowed = false;
+        self.window_ends_at = self.frame_count + policy.window_resets();
+    }
+
     fn create_chunk(&self, capacity: u64) -> Chunk {
         let capacity = capacity.next_multiple_of(CHUNK_GRANULE);
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
