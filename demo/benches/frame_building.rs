@@ -36,7 +36,7 @@ use demo::scene::build::DrawLists;
 use demo::scene::parallel::{self, Split, build_draws_in_parallel};
 use demo::threads::FrameThreads;
 use engine::{ArenaVec, FrameArenas, FrameConfig};
-use frame_setup::{OBJECTS, VIEWS, build, input, level, overlay_lines};
+use frame_setup::{OBJECTS, VIEWS, build, frame_arenas, input, level, overlay_lines};
 use std::hint::black_box;
 
 fn frame_building(c: &mut Criterion) {
@@ -47,11 +47,7 @@ fn frame_building(c: &mut Criterion) {
     for (view, scale) in VIEWS {
         let input = input(&level, scale);
 
-        let mut frames = FrameArenas::new(FrameConfig {
-            name: "frame",
-            budget_bytes: Options::default().frame_budget,
-            ..FrameConfig::default()
-        });
+        let mut frames = frame_arenas();
         group.bench_function(BenchmarkId::new("frame_arenas", view), |b| {
             b.iter(|| {
                 let frame = frames.begin_frame();

@@ -14,10 +14,8 @@
 mod frame_setup;
 
 use demo::lists::{InArena, OnHeap};
-use demo::options::Options;
 use demo::scene::build::DrawLists;
-use engine::{FrameArenas, FrameConfig};
-use frame_setup::{VIEWS, build, input, level, overlay_lines};
+use frame_setup::{VIEWS, build, frame_arenas, input, level, overlay_lines};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -49,11 +47,7 @@ fn main() {
     println!("|---|---|---:|---:|---:|");
     for (view, scale) in VIEWS {
         let input = input(&level, scale);
-        let mut frames = FrameArenas::new(FrameConfig {
-            name: "frame",
-            budget_bytes: Options::default().frame_budget,
-            ..FrameConfig::default()
-        });
+        let mut frames = frame_arenas();
         let mut arena = engine::Arena::new("frame");
         let mut reused = DrawLists::new_in(&OnHeap);
         let mut times: [Vec<f64>; 4] = Default::default();

@@ -2,9 +2,11 @@
 //! lines, and one frame's build over any list storage.
 
 use demo::lists::ListStorage;
+use demo::options::Options;
 use demo::overlay::{self, Bar, OverlayLine};
 use demo::scene::build::{BuildInput, DrawLists, build_draws};
 use demo::scene::level::Level;
+use engine::{FrameArenas, FrameConfig};
 use std::hint::black_box;
 
 /// Objects in the level the benches build frames for.
@@ -30,6 +32,15 @@ pub fn input(level: &Level, scale: f32) -> BuildInput<'_> {
         view_min: -half * scale,
         view_max: half * scale,
     }
+}
+
+/// Frame arenas as the demo makes them with `--threads 1` (its default budget).
+pub fn frame_arenas() -> FrameArenas {
+    FrameArenas::new(FrameConfig {
+        name: "frame",
+        budget_bytes: Options::default().frame_budget,
+        ..FrameConfig::default()
+    })
 }
 
 /// Six overlay lines, one with a bar, as the demo's overlay has.

@@ -1,7 +1,8 @@
 //! A reserved range of address space whose pages are committed as the arena
 //! advances and decommitted when it trims: the system calls behind reserved
-//! backing, one file per system (`linux.rs`, `macos.rs`, `windows.rs`), each with
-//! the same five functions.
+//! backing. `unix.rs` reserves, commits and releases on Linux and macOS, which give
+//! pages back each their own way (`linux.rs`, `macos.rs`); `windows.rs` does all
+//! five on Windows.
 //!
 //! Every system here reserves address space without memory or commit charge,
 //! commits pages so that they are readable and writable (and charged), gives pages
@@ -15,18 +16,25 @@
 
 #[cfg(target_os = "linux")]
 mod linux;
-#[cfg(target_os = "linux")]
-use linux as system;
 #[cfg(target_os = "macos")]
 mod macos;
-#[cfg(target_os = "macos")]
-use macos as system;
+#[cfg(unix)]
+mod unix;
 #[cfg(windows)]
 mod windows;
+
+#[cfg(target_os = "linux")]
+pub(crate) use linux::{decommit, release_pages};
+#[cfg(target_os = "macos")]
+pub(crate) use macos::{decommit, release_pages};
+#[cfg(unix)]
+use unix as system;
+#[cfg(unix)]
+pub(crate) use unix::{commit, release, reserve};
 #[cfg(windows)]
 use windows as system;
-
-pub(crate) use system::{commit, decommit, release, release_pages, reserve};
+#[cfg(windows)]
+pub(crate) use windows::{commit, decommit, release, release_pages, reserve};
 
 use std::sync::OnceLock;
 
