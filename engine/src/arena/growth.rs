@@ -123,7 +123,7 @@ impl Arena {
         if !slow.chunks.is_empty() {
             return self.commit_past_ptr(slow, size, align);
         }
-        let reserved = self.reservation_bytes(reserve_bytes);
+        let reserved = Chunk::reservation_size(self.reservation_bytes(reserve_bytes));
         // The range starts on a page, so alignments up to `CHUNK_ALIGN` need no
         // padding; past that, assume the worst.
         let request = CommitRequest {

@@ -56,6 +56,9 @@ impl Arena {
         // Frees the blocks (poisoning them and telling an observer, in debug mode).
         self.rewind(snapshot.mark);
         let chunks_taken = self.grow_count.get() > snapshot.grow_count;
+        // The current chunk's end when a reserved chunk keeps more than the
+        // snapshot's (its decommit was refused): the arena then keeps using it.
+        let mut kept_end = None;
         let slow = self.slow.get_mut();
         if chunks_taken {
             // Chunks up to the snapshot's current one were not touched since (growth
@@ -68,10 +71,14 @@ impl Arena {
                 slow.chunks.truncate(snapshot.chunk_index + 1);
                 let current = &mut slow.chunks[snapshot.chunk_index];
                 let capacity = snapshot.chunk_end.addr() - snapshot.chunk_start.addr();
-                if current.reserved() > 0 && current.capacity() > capacity {
-                    // A refusal keeps the pages committed; `exact` below then says
-                    // the stats differ.
-                    current.decommit_to(capacity, capacity);
+                if current.reserved() > 0
+                    && current.capacity() > capacity
+                    && !current.decommit_to(capacity, capacity)
+                {
+                    // A refusal keeps the pages committed and usable: the arena's
+                    // end stays where they end, and `exact` below says the stats
+                    // differ.
+                    kept_end = Some(current.end());
                 }
             }
         }
@@ -83,6 +90,12 @@ impl Arena {
         self.limit.set(snapshot.limit);
         self.chunk_start.set(snapshot.chunk_start);
         self.chunk_end.set(snapshot.chunk_end);
+        if let Some(end) = kept_end {
+            self.chunk_end.set(end);
+            if !self.config.debug_blocks {
+                self.limit.set(end);
+            }
+        }
         self.chunk_base.set(snapshot.chunk_base);
         self.chunk_index.set(snapshot.chunk_index);
         self.high_water.set(snapshot.high_water);

@@ -76,6 +76,13 @@ impl Chunk {
             return None;
         }
         let start = reserved::reserve(reserved)?;
+        if !bump::ends_in_low_half(start.as_ptr().addr(), reserved) {
+            // The fast path's one compare needs the arena's memory below
+            // `isize::MAX` (see `Chunk::allocate`); no system maps it there.
+            // SAFETY: made just above, and nothing uses it.
+            unsafe { reserved::release(start, reserved) };
+            return None;
+        }
         let mut chunk = Chunk {
             start,
             capacity: 0,
@@ -91,6 +98,15 @@ impl Chunk {
     #[cfg(not(reserved_backing))]
     pub(crate) fn reserve(_reserve: usize, _capacity: usize, _base_offset: usize) -> Option<Chunk> {
         None
+    }
+
+    /// `bytes` as a reservation takes them: rounded up to whole pages (unchanged
+    /// where reserved backing is not available, or if rounding overflows).
+    pub(crate) fn reservation_size(bytes: usize) -> usize {
+        #[cfg(reserved_backing)]
+        return reserved::round_to_pages(bytes).unwrap_or(bytes);
+        #[cfg(not(reserved_backing))]
+        bytes
     }
 
     /// Bytes of address space reserved, or 0 for a chunk from the system allocator.

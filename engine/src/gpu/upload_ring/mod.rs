@@ -480,7 +480,6 @@ impl GpuUploadRing {
         region.submission = Some(submission);
     }
 
-    /// A staging/GPU buffer pair of `capacity` bytes, the staging one mapped.
     /// At the `begin_frame` that closes a trim window: lowers the regions' target
     /// size to the window's need if the policy says the regions are far bigger, and
     /// starts the next window. Each region takes the new size when it comes round.
@@ -510,6 +509,7 @@ impl GpuUploadRing {
         self.window_ends_at = self.frame_count + policy.window_resets();
     }
 
+    /// A staging/GPU buffer pair of `capacity` bytes, the staging one mapped.
     fn create_chunk(&self, capacity: u64) -> Chunk {
         let capacity = capacity.next_multiple_of(CHUNK_GRANULE);
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {

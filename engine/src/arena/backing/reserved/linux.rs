@@ -1,6 +1,7 @@
 //! Reserved backing's page release on Linux: `madvise(MADV_DONTNEED)` gives pages
 //! back at once (the next touch maps a zeroed page), and `mprotect` with no access
-//! then ends their commit charge. A trim also gives back the contents of the pages
+//! then ends their commit charge (in the default overcommit modes; strict
+//! accounting keeps charging pages once touched). A trim also gives back the contents of the pages
 //! it keeps committed beyond the recent need, so that pages a spike touched stop
 //! being resident even where the arena's starting size keeps them committed.
 
@@ -21,15 +22,16 @@ pub(crate) fn release_pages(start: *mut u8, len: usize) -> bool {
 
 /// Gives the pages of `start..start + len` back to the system and makes them
 /// inaccessible. `false` if the protection could not be taken away (the kernel's
-/// mapping count): the pages are then still given back (they read as zero if
-/// touched) but stay committed.
+/// mapping count): the pages then stay accessible, and committed. Whether they are
+/// inaccessible is all the answer says: the caller must never count an
+/// inaccessible page as usable, while a page that could not be emptied (locked
+/// memory refuses `MADV_DONTNEED`) merely stays resident.
 ///
 /// The caller passes a page-aligned range of committed pages inside one of its
 /// reservations, holding no data anyone still uses.
 pub(crate) fn decommit(start: *mut u8, len: usize) -> bool {
-    let released = release_pages(start, len);
+    release_pages(start, len);
     // SAFETY: the caller owns the range and nothing in it is in use: no reference
     // into it is alive to fault on.
-    let protected = unsafe { mm::mprotect(start.cast::<c_void>(), len, MprotectFlags::empty()) };
-    released && protected.is_ok()
+    unsafe { mm::mprotect(start.cast::<c_void>(), len, MprotectFlags::empty()) }.is_ok()
 }

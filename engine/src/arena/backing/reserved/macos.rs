@@ -14,7 +14,10 @@ use std::ffi::c_void;
 fn replace(start: *mut u8, len: usize, prot: ProtFlags) -> bool {
     // SAFETY: `MAP_FIXED` replaces whatever is mapped in the range; the caller owns
     // the range (inside one of its reservations) and holds no data there, so only
-    // its own unused pages are replaced.
+    // its own unused pages are replaced. A failed `MAP_FIXED` may leave the range
+    // unmapped under POSIX; XNU restores the old mapping instead, which this relies
+    // on (a hole would let a later commit or the final `munmap` reach another
+    // mapping placed there).
     unsafe {
         mm::mmap_anonymous(
             start.cast::<c_void>(),

@@ -7,7 +7,8 @@
 //! Every system here reserves address space without memory or commit charge,
 //! commits pages so that they are readable and writable (and charged), gives pages
 //! back (decommit), and can drop a committed page's contents while keeping it
-//! committed (its next touch reads zeros). One page past the reservation is never
+//! committed (its next touch reads zeros on Linux and macOS; on Windows the old
+//! contents may come back: nothing relies on either). One page past the reservation is never
 //! committed: a guard, so that no other mapping can sit right after the arena's last
 //! byte.
 //!
