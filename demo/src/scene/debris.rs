@@ -9,7 +9,7 @@
 use super::build::{BuildInput, DrawCmd, DrawLists, DrawSlices, build_draws};
 use super::objects::Object;
 use super::rng::Rng;
-use crate::gpu_types::{DrawUniforms, Instance};
+use crate::gpu_types::Instance;
 use crate::lists::{FrameList, InArena};
 use engine::{Arena, ArenaVec};
 use glam::Vec2;
@@ -121,23 +121,21 @@ pub fn build_debris<'f>(
 /// debris', the debris' draws pointing past the level's instances. The visible
 /// list and sort keys stay the level's.
 pub fn append<'f>(arena: &'f Arena, lists: &mut DrawSlices<'f>, debris: &DrawSlices<'f>) {
-    fn joined<'f, T: Copy>(arena: &'f Arena, first: &[T], second: &[T]) -> &'f [T] {
-        let mut list = ArenaVec::with_capacity_in(first.len() + second.len(), arena);
-        list.extend_from_slice(first);
-        list.extend_from_slice(second);
-        list.into_slice()
-    }
     let offset = lists.instances.len() as u32;
-    let mut draws: ArenaVec<'f, DrawCmd> =
-        ArenaVec::with_capacity_in(lists.draws.len() + debris.draws.len(), arena);
-    draws.extend_from_slice(lists.draws);
-    draws.extend(debris.draws.iter().map(|draw| DrawCmd {
+    let shifted = debris.draws.iter().map(|draw| DrawCmd {
         first_instance: draw.first_instance + offset,
         ..*draw
-    }));
-    lists.instances = joined::<Instance>(arena, lists.instances, debris.instances);
-    lists.draws = draws.into_slice();
-    lists.draw_uniforms = joined::<DrawUniforms>(arena, lists.draw_uniforms, debris.draw_uniforms);
+    });
+    // Chains of slices know their length: each list is one exact allocation.
+    lists.draws = arena.alloc_iter(lists.draws.iter().copied().chain(shifted));
+    lists.instances = arena.alloc_iter(lists.instances.iter().chain(debris.instances).copied());
+    lists.draw_uniforms = arena.alloc_iter(
+        lists
+            .draw_uniforms
+            .iter()
+            .chain(debris.draw_uniforms)
+            .copied(),
+    );
 }
 
 #[cfg(test)]

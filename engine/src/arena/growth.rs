@@ -269,7 +269,7 @@ impl Arena {
 
     /// Size of the first chunk (or first commit): the starting capacity, or
     /// [`DEFAULT_FIRST_CHUNK_BYTES`].
-    fn first_chunk_bytes(&self) -> usize {
+    pub(super) fn first_chunk_bytes(&self) -> usize {
         if self.config.initial_capacity > 0 {
             self.config.initial_capacity
         } else {

@@ -116,14 +116,9 @@ impl Arena {
 
     /// The chunk a trim leaves for `need` bytes.
     fn trim_target(&self, need: usize) -> usize {
-        let start_capacity = if self.config.initial_capacity > 0 {
-            self.config.initial_capacity
-        } else {
-            DEFAULT_FIRST_CHUNK_BYTES
-        };
         bump::trim_chunk_capacity(
             need,
-            start_capacity,
+            self.first_chunk_bytes(),
             DEFAULT_FIRST_CHUNK_BYTES,
             self.config.limit_bytes,
         )
