@@ -257,9 +257,9 @@ impl<'a, T> ArenaVec<'a, T> {
         }
     }
 
-    // Out of line so that the push loop holds only the store and the compare.
-    #[cold]
-    #[inline(never)]
+    // The growth itself is out of line (`grown_buffer`), so that the push loop
+    // holds only the store and the compare.
+    #[inline(always)]
     #[track_caller]
     fn grow_for_push(&mut self) {
         if let Err(error) = self.grow_amortized(1) {
@@ -424,6 +424,7 @@ impl<'a, T> ArenaVec<'a, T> {
     /// list.reserve(10);
     /// assert!(list.capacity() >= 10);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn reserve(&mut self, additional: usize) {
         if let Err(error) = self.try_reserve(additional) {
@@ -448,6 +449,7 @@ impl<'a, T> ArenaVec<'a, T> {
     /// assert!(matches!(error, AllocError::LimitExceeded { .. }));
     /// assert_eq!((list.capacity(), arena.offset()), (0, 0));
     /// ```
+    #[inline]
     pub fn try_reserve(&mut self, additional: usize) -> Result<(), AllocError> {
         if self.list.capacity() - self.list.len() >= additional {
             return Ok(());
@@ -575,6 +577,7 @@ impl<'a, T> ArenaVec<'a, T> {
     /// list.resize(3, 0);
     /// assert_eq!(list, [1, 0, 0]);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn resize(&mut self, new_len: usize, value: T)
     where
@@ -687,52 +690,87 @@ impl<'a, T> ArenaVec<'a, T> {
     }
 
     /// Grows to hold `additional` more elements, at least doubling.
+    #[inline(always)]
     fn grow_amortized(&mut self, additional: usize) -> Result<(), AllocError> {
         let required = self.required_capacity(additional)?;
         let doubled = self.list.capacity().saturating_mul(2);
         self.grow_to(required.max(doubled).max(min_non_zero_capacity::<T>()))
     }
 
-    /// Moves the elements into a buffer of `capacity` (more than the current one):
-    /// the same block grown in place when it is the arena's newest allocation and
-    /// fits, otherwise a new block. On an error nothing changes.
+    /// Moves the elements into a buffer of `capacity` (more than the current one),
+    /// see [`grown_buffer`]. On an error nothing changes.
+    #[inline(always)]
     fn grow_to(&mut self, capacity: usize) -> Result<(), AllocError> {
         let arena = self.arena();
-        let layout = Layout::array::<T>(capacity)
-            .map_err(|_| arena.size_overflow(capacity, mem::size_of::<T>()))?;
         let len = self.list.len();
-        let old_bytes = self.list.capacity() * mem::size_of::<T>();
-        let old = NonNull::new(self.list.as_mut_ptr())
-            .expect("a list's buffer is never null")
-            .cast::<u8>();
-        let in_place = if old_bytes == 0 {
-            None
-        } else {
-            arena.grow_in_place(old, old_bytes, layout.size(), layout.align())
-        };
-        let block = match in_place {
-            Some(block) => block,
-            None => {
-                let block = arena.try_alloc_layout(layout)?;
-                // SAFETY: the old buffer holds `len` initialized elements; the new
-                // block is fresh, holds `capacity > len` of them, and is disjoint.
-                unsafe {
-                    ptr::copy_nonoverlapping(self.list.as_ptr(), block.as_ptr().cast::<T>(), len)
-                };
-                block
-            }
+        // SAFETY: the list's own buffer, length and capacity, in `arena`; every
+        // caller asks for more than the capacity.
+        let block = unsafe {
+            grown_buffer(
+                arena,
+                self.list.as_mut_ptr(),
+                len,
+                self.list.capacity(),
+                capacity,
+            )?
         };
         // SAFETY: `block` is arena memory laid out for `capacity` elements (as
         // `&Arena`'s `allocate` or `grow` returns it), holding the `len` elements
         // just moved or grown in place.
-        let grown =
-            unsafe { ApiVec::from_raw_parts_in(block.cast::<T>().as_ptr(), len, capacity, arena) };
+        let grown = unsafe { ApiVec::from_raw_parts_in(block.as_ptr(), len, capacity, arena) };
         // The old list's elements now belong to `grown` (moved bitwise), so it must
         // neither drop them nor hand its block back: the block is `grown`'s own
         // when grown in place, and below the new one (not the top) otherwise.
         mem::forget(mem::replace(&mut self.list, grown));
         Ok(())
     }
+}
+
+/// A buffer of `capacity` elements holding the `len` elements of `old` (a buffer of
+/// `old_capacity` in `arena`): the same block grown in place when it is the arena's
+/// newest allocation and fits, otherwise a new block they are copied into. On an
+/// error the arena and `old` are unchanged.
+///
+/// It takes the buffer by value, not the list: once a list's address has reached a
+/// call the optimizer cannot see into, any later store might change the list as far
+/// as it knows, so a loop that pushes or indexes would reload the list's fields
+/// after every store it makes.
+///
+/// # Safety
+/// `old` holds `len` initialized elements in a buffer of `old_capacity` elements
+/// that `arena` allocated (dangling when `old_capacity` is 0), `len <= old_capacity`
+/// and `old_capacity < capacity`. On `Ok` the elements belong to the new buffer and
+/// `old` must no longer be used.
+#[cold]
+#[inline(never)]
+unsafe fn grown_buffer<T>(
+    arena: &Arena,
+    old: *mut T,
+    len: usize,
+    old_capacity: usize,
+    capacity: usize,
+) -> Result<NonNull<T>, AllocError> {
+    let layout = Layout::array::<T>(capacity)
+        .map_err(|_| arena.size_overflow(capacity, mem::size_of::<T>()))?;
+    let old_bytes = old_capacity * mem::size_of::<T>();
+    let in_place = match NonNull::new(old.cast::<u8>()) {
+        Some(old) if old_bytes != 0 => {
+            arena.grow_in_place(old, old_bytes, layout.size(), layout.align())
+        }
+        _ => None,
+    };
+    let block = match in_place {
+        Some(block) => block,
+        None => {
+            let block = arena.try_alloc_layout(layout)?;
+            // SAFETY: the old buffer holds `len` initialized elements (the caller's
+            // promise); the new block is fresh, holds `capacity > len` of them, and
+            // is disjoint.
+            unsafe { ptr::copy_nonoverlapping(old, block.as_ptr().cast::<T>(), len) };
+            block
+        }
+    };
+    Ok(block.cast::<T>())
 }
 
 impl<T> Deref for ArenaVec<'_, T> {
