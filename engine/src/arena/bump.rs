@@ -125,11 +125,7 @@ pub fn next_chunk_capacity(request: ChunkRequest) -> Result<usize, GrowthRefused
     if !request.may_grow {
         return Err(GrowthRefused::Fixed);
     }
-    let geometric = max(request.last_capacity.saturating_mul(2), request.first_chunk);
-    let mut capacity = max(
-        geometric,
-        needed.checked_next_power_of_two().unwrap_or(needed),
-    );
+    let mut capacity = doubled_capacity(request.last_capacity, request.first_chunk, needed);
     if let Some(limit) = request.limit {
         let room = limit.saturating_sub(request.kept_committed);
         if needed > room {
@@ -189,15 +185,22 @@ pub fn next_commit_capacity(request: CommitRequest) -> Result<usize, GrowthRefus
         return Err(GrowthRefused::Reservation);
     }
     let needed = needed.expect("within the reservation, so no overflow");
-    let geometric = max(
-        max(request.capacity.saturating_mul(2), request.first_chunk),
-        needed.checked_next_power_of_two().unwrap_or(needed),
-    );
-    let mut capacity = geometric.min(request.reserved);
+    let mut capacity =
+        doubled_capacity(request.capacity, request.first_chunk, needed).min(request.reserved);
     if let Some(limit) = request.limit {
         capacity = capacity.min(limit);
     }
     Ok(capacity)
+}
+
+/// The growth rule both backings share, so that they cannot drift apart: at least
+/// twice the `last` capacity, the first chunk's size, and `needed` rounded up to a
+/// power of two (or `needed` itself where that overflows).
+fn doubled_capacity(last: usize, first_chunk: usize, needed: usize) -> usize {
+    max(
+        max(last.saturating_mul(2), first_chunk),
+        needed.checked_next_power_of_two().unwrap_or(needed),
+    )
 }
 
 /// Capacity of the one chunk a reset keeps when the cycle needed several: the
@@ -215,17 +218,12 @@ pub fn reset_chunk_capacity(
     default_first_chunk: usize,
     limit: Option<usize>,
 ) -> usize {
-    let target = max(
-        max(
-            high_water.checked_next_power_of_two().unwrap_or(high_water),
-            first_capacity.saturating_mul(2),
-        ),
+    trim_chunk_capacity(
+        high_water,
+        first_capacity.saturating_mul(2),
         default_first_chunk,
-    );
-    match limit {
-        Some(limit) => target.min(limit),
-        None => target,
-    }
+        limit,
+    )
 }
 
 /// Capacity of the chunk a trim leaves for a measured `need`: the need rounded up

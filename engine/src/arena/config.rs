@@ -50,7 +50,7 @@ pub const DEFAULT_RESERVE_BYTES: usize = 8 << 30;
 /// # What it costs
 /// Reserving is one system call when the arena takes its first memory, and one more
 /// when it is dropped. Each commit (at most one per doubling of the arena's memory)
-/// and each trim is one or two. Allocation and reset cost the same on both.
+/// is one or two, and each trim one to three. Allocation and reset cost the same on both.
 ///
 /// ```
 /// use engine::{Arena, ArenaConfig, Backing};

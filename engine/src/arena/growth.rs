@@ -50,14 +50,30 @@ impl Arena {
         // (the guard above), and what this one calls out to (the global allocator,
         // for the chunk and the chunk list) cannot re-enter it past that guard.
         let slow = unsafe { &mut *self.slow.get() };
-        if let Backing::Reserved { reserve_bytes } = self.config.backing {
-            self.grow_reserved(slow, size, align, reserve_bytes)?;
-            let ptr = self
-                .bump_below(self.chunk_end.get(), size, align)
-                .expect("invariant: a commit covers the request it was sized for");
-            self.record_block(offset_before, size);
-            return Ok(ptr);
+        match self.config.backing {
+            Backing::Reserved { reserve_bytes } => {
+                self.grow_reserved(slow, size, align, reserve_bytes)?;
+            }
+            Backing::Chunked => self.take_chunk(slow, size, align, offset_before)?,
         }
+        let ptr = self
+            .bump_below(self.chunk_end.get(), size, align)
+            .expect("invariant: growth leaves room for the request it was sized for");
+        // Any padding at the start of a new chunk belongs to this allocation.
+        self.record_block(offset_before, size);
+        Ok(ptr)
+    }
+
+    /// The slow path of chunked backing: makes current the next chunk, a spare that
+    /// fits `size` bytes aligned to `align` or a new one that does, starting at the
+    /// logical offset `offset_before`.
+    fn take_chunk(
+        &self,
+        slow: &mut SlowState,
+        size: usize,
+        align: usize,
+        offset_before: usize,
+    ) -> Result<(), AllocError> {
         let next = if slow.chunks.is_empty() {
             0
         } else {
@@ -102,12 +118,7 @@ impl Arena {
             self.grow_count.set(self.grow_count.get() + 1);
         }
         self.enter_chunk(next);
-        let ptr = self
-            .bump_below(self.chunk_end.get(), size, align)
-            .expect("invariant: a fresh chunk holds the request it was chosen for");
-        // Any padding at the start of the new chunk belongs to this allocation.
-        self.record_block(offset_before, size);
-        Ok(ptr)
+        Ok(())
     }
 
     /// The slow path of reserved backing: reserves the range on the first request,
@@ -123,27 +134,17 @@ impl Arena {
         if !slow.chunks.is_empty() {
             return self.commit_past_ptr(slow, size, align);
         }
-        let reserved = Chunk::reservation_size(self.reservation_bytes(reserve_bytes));
+        let reserved = self.reservation_bytes(reserve_bytes);
         // The range starts on a page, so alignments up to `CHUNK_ALIGN` need no
         // padding; past that, assume the worst.
         let request = CommitRequest {
-            start: 0,
-            used: 0,
             size: size.saturating_add(align.saturating_sub(CHUNK_ALIGN)),
-            align: 1,
-            capacity: 0,
-            first_chunk: self.first_chunk_bytes(),
             reserved,
-            may_grow: self.config.growth != Growth::Fixed,
-            limit: self.config.limit_bytes,
+            ..self.empty_commit_request()
         };
         let capacity = self.commit_capacity(request, size, align)?;
-        let chunk =
-            Chunk::reserve(reserved, capacity, 0).ok_or_else(|| AllocError::CommitRefused {
-                arena: Arc::clone(&self.name),
-                requested: size,
-                committed_bytes: capacity,
-            })?;
+        let chunk = Chunk::reserve(reserved, capacity, 0)
+            .ok_or_else(|| self.commit_refused(size, capacity))?;
         slow.chunks.push(chunk);
         self.chunk_count.set(1);
         self.committed.set(capacity);
@@ -168,18 +169,12 @@ impl Arena {
             size,
             align,
             capacity: chunk.capacity(),
-            first_chunk: self.first_chunk_bytes(),
             reserved: chunk.reserved(),
-            may_grow: self.config.growth != Growth::Fixed,
-            limit: self.config.limit_bytes,
+            ..self.empty_commit_request()
         };
         let capacity = self.commit_capacity(request, size, align)?;
         if !chunk.commit_to(capacity) {
-            return Err(AllocError::CommitRefused {
-                arena: Arc::clone(&self.name),
-                requested: size,
-                committed_bytes: capacity,
-            });
+            return Err(self.commit_refused(size, capacity));
         }
         self.committed.set(capacity);
         self.grow_count.set(self.grow_count.get() + 1);
@@ -207,6 +202,33 @@ impl Arena {
         // (the guard above), and committing calls out to nothing but the system.
         let slow = unsafe { &mut *self.slow.get() };
         !slow.chunks.is_empty() && self.commit_past_ptr(slow, extra, 1).is_ok()
+    }
+
+    /// A request for nothing, in an empty reservation of no bytes, under the arena's
+    /// growth configuration: callers fill in what they know with `..` (struct
+    /// update), so that every commit is sized under the same configuration.
+    fn empty_commit_request(&self) -> CommitRequest {
+        CommitRequest {
+            start: 0,
+            used: 0,
+            size: 0,
+            align: 1,
+            capacity: 0,
+            first_chunk: self.first_chunk_bytes(),
+            reserved: 0,
+            may_grow: self.config.growth != Growth::Fixed,
+            limit: self.config.limit_bytes,
+        }
+    }
+
+    /// The error for a system that refused to commit `capacity` bytes for a request
+    /// of `size`.
+    fn commit_refused(&self, size: usize, capacity: usize) -> AllocError {
+        AllocError::CommitRefused {
+            arena: Arc::clone(&self.name),
+            requested: size,
+            committed_bytes: capacity,
+        }
     }
 
     /// The usable bytes a commit request gets, or the error that names why none.
@@ -255,7 +277,8 @@ impl Arena {
 
     /// Bytes of address space a reserved arena takes for `reserve_bytes`: no more
     /// than its limit, exactly its capacity if that is fixed, and never less than
-    /// its starting capacity.
+    /// its starting capacity, rounded up to whole pages as
+    /// [`Chunk::reserve`] wants them.
     pub(super) fn reservation_bytes(&self, reserve_bytes: usize) -> usize {
         let mut bytes = reserve_bytes;
         if let Some(limit) = self.config.limit_bytes {
@@ -264,7 +287,7 @@ impl Arena {
         if self.config.growth == Growth::Fixed {
             bytes = self.config.initial_capacity;
         }
-        bytes.max(self.config.initial_capacity)
+        Chunk::reservation_size(bytes.max(self.config.initial_capacity))
     }
 
     /// Size of the first chunk (or first commit): the starting capacity, or

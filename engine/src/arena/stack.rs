@@ -362,34 +362,11 @@ impl Arena {
                 DEFAULT_FIRST_CHUNK_BYTES,
                 limit,
             );
-            if limit.is_some_and(|limit| self.committed.get() + target > limit) {
-                // Taking the new chunk while holding the old ones would pass the limit,
-                // even for a moment: give them back first. If the system then refuses
-                // the new chunk, the arena holds none and takes one on its next
-                // allocation.
-                slow.chunks.clear();
-                self.committed.set(0);
-            }
-            match Chunk::allocate(target, 0) {
-                Some(chunk) => {
-                    slow.chunks.clear();
-                    slow.chunks.push(chunk);
-                    self.committed.set(target);
-                    self.grow_count.set(self.grow_count.get() + 1);
-                }
-                // Keep the biggest chunk we already have rather than fail a reset.
-                None => {
-                    if let Some(biggest) =
-                        (0..slow.chunks.len()).max_by_key(|&index| slow.chunks[index].capacity())
-                    {
-                        let chunk = slow.chunks.swap_remove(biggest);
-                        slow.chunks.clear();
-                        self.committed.set(chunk.capacity());
-                        slow.chunks.push(chunk);
-                    }
-                }
+            if self.swap_for_fresh_chunk(target) {
+                self.grow_count.set(self.grow_count.get() + 1);
             }
         }
+        let slow = self.slow.get_mut();
         self.chunk_count.set(slow.chunks.len());
         match slow.chunks.first_mut() {
             Some(first) => {
@@ -406,6 +383,45 @@ impl Arena {
             sanitizer::poison(chunk.start(), chunk.capacity());
         }
         self.begin_cycle();
+    }
+
+    /// Replaces all the arena's chunks by one fresh chunk of `capacity` bytes at
+    /// offset 0, and says whether the system gave it. The new chunk is taken before
+    /// the old ones are freed, so that a refusal keeps the biggest of them rather
+    /// than fail; unless holding them with the new one would pass the limit, even
+    /// for a moment: they are then freed first, and a refusal leaves the arena with
+    /// no chunk (it takes one on its next allocation). Sets `committed` and
+    /// `chunk_count`; the caller enters the chunk.
+    pub(super) fn swap_for_fresh_chunk(&mut self, capacity: usize) -> bool {
+        let slow = self.slow.get_mut();
+        if self
+            .config
+            .limit_bytes
+            .is_some_and(|limit| self.committed.get() + capacity > limit)
+        {
+            slow.chunks.clear();
+        }
+        let taken = match Chunk::allocate(capacity, 0) {
+            Some(chunk) => {
+                slow.chunks.clear();
+                slow.chunks.push(chunk);
+                true
+            }
+            None => {
+                if let Some(biggest) =
+                    (0..slow.chunks.len()).max_by_key(|&index| slow.chunks[index].capacity())
+                {
+                    let chunk = slow.chunks.swap_remove(biggest);
+                    slow.chunks.clear();
+                    slow.chunks.push(chunk);
+                }
+                false
+            }
+        };
+        self.committed
+            .set(slow.chunks.iter().map(Chunk::capacity).sum());
+        self.chunk_count.set(slow.chunks.len());
+        taken
     }
 
     /// Moves the top of the stack down to `target` (at most the current offset),

@@ -32,9 +32,11 @@ impl Arena {
     ///
     /// # Costs
     /// One free per chunk given back and, for a replaced chunk, one allocation from
-    /// the system allocator. With [reserved backing](crate::Backing::Reserved), two
-    /// system calls that give back the pages past the new capacity; the arena's
-    /// memory keeps its address. The next cycle may need to grow again if it needs more
+    /// the system allocator. With [reserved backing](crate::Backing::Reserved), up
+    /// to three system calls: one or two (by platform) that give back the pages past
+    /// the new capacity, and one that drops the contents of the pages between the
+    /// need and that capacity, when there are any; the arena's memory keeps its
+    /// address. The next cycle may need to grow again if it needs more
     /// than it gets; the reset after that sizes the chunk to it.
     ///
     /// # Failures
@@ -127,9 +129,9 @@ impl Arena {
     /// Replaces the arena's one chunk, with nothing in use, by one of `capacity`
     /// bytes, and enters it; with reserved backing, decommits the pages past
     /// `capacity` instead, and releases the contents of those past `need` (which a
-    /// fresh chunk would not have touched). The new chunk is taken before the old one is freed, so
-    /// that a refusal leaves the arena as it was; unless holding both would pass the
-    /// limit, in which case a refusal leaves the arena with no chunk.
+    /// fresh chunk would not have touched). A refusal leaves the arena as it was,
+    /// or with no chunk where holding both would have passed the limit (see
+    /// [`swap_for_fresh_chunk`](Arena::swap_for_fresh_chunk)).
     fn replace_chunk(&mut self, capacity: usize, need: usize) {
         debug_assert_eq!(self.offset(), 0);
         let slow = self.slow.get_mut();
@@ -145,24 +147,11 @@ impl Arena {
             self.enter_chunk(0);
             return;
         }
-        if self
-            .config
-            .limit_bytes
-            .is_some_and(|limit| old_capacity + capacity > limit)
-        {
-            slow.chunks.clear();
+        if !self.swap_for_fresh_chunk(capacity) && self.chunk_count.get() > 0 {
+            // Refused, and the old chunk kept: nothing changed.
+            return;
         }
-        match Chunk::allocate(capacity, 0) {
-            Some(chunk) => {
-                slow.chunks.clear();
-                slow.chunks.push(chunk);
-            }
-            None if slow.chunks.is_empty() => {}
-            None => return,
-        }
-        let committed: usize = slow.chunks.iter().map(Chunk::capacity).sum();
-        self.chunk_count.set(slow.chunks.len());
-        self.committed.set(committed);
+        let committed = self.committed.get();
         self.count_trim(old_capacity - committed);
         // The floor's address belonged to the old chunk.
         self.hand_back_floor_cycle.set(u64::MAX);

@@ -142,26 +142,19 @@ impl FrameArenas {
     /// ```
     #[must_use]
     pub fn new(config: FrameConfig) -> FrameArenas {
-        // Each arena starts with its budget committed and carries it, so that its
-        // stats (and the telemetry that reads them) report overflow against it.
-        let arena = |name: String, budget_bytes: usize, trim| {
-            Arena::with_config(
-                name,
-                ArenaConfig {
-                    initial_capacity: budget_bytes.max(1),
-                    budget_bytes: Some(budget_bytes),
-                    trim,
-                    backing: config.backing,
-                    ..ArenaConfig::default()
-                },
-            )
+        // Each budgeted arena starts with its budget committed and carries it, so
+        // that its stats (and the telemetry that reads them) report overflow
+        // against it.
+        let budgeted = |budget_bytes: usize, trim| ArenaConfig {
+            initial_capacity: budget_bytes.max(1),
+            budget_bytes: Some(budget_bytes),
+            trim,
+            backing: config.backing,
+            ..ArenaConfig::default()
         };
+        let buffer_config = budgeted(config.budget_bytes, config.buffer_trim());
         let buffer = |suffix: &str| {
-            arena(
-                format!("{}.{suffix}", config.name),
-                config.budget_bytes,
-                config.buffer_trim(),
-            )
+            Arena::with_config(format!("{}.{suffix}", config.name), buffer_config.clone())
         };
         let id = NEXT_FRAMES_ID.fetch_add(1, Ordering::Relaxed);
         FrameArenas {
@@ -170,16 +163,17 @@ impl FrameArenas {
             workers: WorkerPool::new(
                 config.name,
                 config.worker_count,
-                config.worker_budget_bytes,
-                config.buffer_trim(),
-                config.backing,
+                budgeted(config.worker_budget_bytes, config.buffer_trim()),
                 id,
             ),
             scratch: ScratchArenas::new(
                 config.name,
-                config.scratch_capacity_bytes,
-                config.per_frame_trim(),
-                config.backing,
+                ArenaConfig {
+                    initial_capacity: config.scratch_capacity_bytes,
+                    trim: config.per_frame_trim(),
+                    backing: config.backing,
+                    ..ArenaConfig::default()
+                },
             ),
             id,
             config,

@@ -10,7 +10,7 @@
 //! loan, and dropping it, on return or unwind, gives the arena back.
 
 use super::Frame;
-use crate::{Arena, ArenaConfig, Backing, Scope, TrimPolicy};
+use crate::{Arena, ArenaConfig, Scope};
 use std::cell::{OnceCell, RefCell, RefMut};
 use std::fmt;
 
@@ -22,10 +22,8 @@ pub(super) struct ScratchArenas {
     first: OnceCell<Box<ScratchArena>>,
     /// Prefix of the arenas' names (`FrameConfig::name`).
     name: &'static str,
-    capacity_bytes: usize,
-    trim: Option<TrimPolicy>,
-    /// The backing of its arenas (`FrameConfig::backing`).
-    backing: Backing,
+    /// What every scratch arena is built with; only the names differ.
+    arena_config: ArenaConfig,
 }
 
 /// One scratch arena and the link to the next depth's.
@@ -59,18 +57,11 @@ struct ScratchLease<'f> {
 
 impl ScratchArenas {
     /// No arenas yet: each is made the first time a frame nests scratch that deep.
-    pub(super) fn new(
-        name: &'static str,
-        capacity_bytes: usize,
-        trim: Option<TrimPolicy>,
-        backing: Backing,
-    ) -> ScratchArenas {
+    pub(super) fn new(name: &'static str, arena_config: ArenaConfig) -> ScratchArenas {
         ScratchArenas {
             first: OnceCell::new(),
             name,
-            capacity_bytes,
-            trim,
-            backing,
+            arena_config,
         }
     }
 
@@ -78,22 +69,23 @@ impl ScratchArenas {
     /// and restarts its counters for the new frame. None is lent: lending needs the
     /// lender, which holds `self` borrowed.
     pub(super) fn reset(&mut self) {
-        let mut link = &mut self.first;
-        while let Some(node) = link.get_mut() {
-            node.arena.get_mut().reset();
-            link = &mut node.next;
-        }
+        self.for_each_arena_mut(Arena::reset);
     }
 
     /// Trims every scratch arena ([`Arena::trim`]); returns the bytes given back.
     pub(super) fn trim(&mut self) -> usize {
         let mut given_back = 0;
+        self.for_each_arena_mut(|arena| given_back += arena.trim());
+        given_back
+    }
+
+    /// Calls `f` on every scratch arena made so far, by nesting depth.
+    fn for_each_arena_mut(&mut self, mut f: impl FnMut(&mut Arena)) {
         let mut link = &mut self.first;
         while let Some(node) = link.get_mut() {
-            given_back += node.arena.get_mut().trim();
+            f(node.arena.get_mut());
             link = &mut node.next;
         }
-        given_back
     }
 
     /// The lender for one frame, holding `self` borrowed for as long as it lives.
@@ -105,10 +97,11 @@ impl ScratchArenas {
     pub(super) fn arenas(&self) -> impl Iterator<Item = &Arena> {
         std::iter::successors(self.first.get(), |node| node.next.get()).map(|node| {
             // SAFETY: the only mutable borrows of a scratch arena's `RefCell` are the
-            // loans of `ScratchLender::lend` (`reset` uses `get_mut`, which needs
-            // `&mut self`). A lender is made only from `&mut self` and keeps it for
-            // its whole life, so while this `&self`, and with it the returned
-            // references, lives, no lender and no loan exists, and none can begin.
+            // loans of `ScratchLender::lend` (`for_each_arena_mut` uses `get_mut`,
+            // which needs `&mut self`). A lender is made only from `&mut self` and
+            // keeps it for its whole life, so while this `&self`, and with it the
+            // returned references, lives, no lender and no loan exists, and none can
+            // begin.
             let arena = unsafe { node.arena.try_borrow_unguarded() };
             arena.expect("invariant: no scratch arena is lent while the chain is read")
         })
@@ -118,12 +111,7 @@ impl ScratchArenas {
     fn make(&self, depth: usize) -> Box<ScratchArena> {
         let arena = Arena::with_config(
             format!("{}.scratch{depth}", self.name),
-            ArenaConfig {
-                initial_capacity: self.capacity_bytes,
-                trim: self.trim,
-                backing: self.backing,
-                ..ArenaConfig::default()
-            },
+            self.arena_config.clone(),
         );
         Box::new(ScratchArena {
             arena: RefCell::new(arena),

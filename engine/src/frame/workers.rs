@@ -14,7 +14,7 @@
 
 use super::handoff::FrameSlice;
 use crate::Arena;
-use crate::{ArenaConfig, Backing, TrimPolicy};
+use crate::ArenaConfig;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -89,11 +89,8 @@ pub struct WorkerPool {
     /// Slots made so far.
     slot_count: AtomicUsize,
     name: &'static str,
-    budget_bytes: usize,
-    /// The trim policy of its arenas (see `FrameConfig::trim_within_frames`).
-    trim: Option<TrimPolicy>,
-    /// The backing of its arenas (`FrameConfig::backing`).
-    backing: Backing,
+    /// What every arena of a slot is built with; only the names differ.
+    arena_config: ArenaConfig,
     /// The `FrameArenas`' id, stamped on kept handles.
     owner: u64,
     frame_index: u64,
@@ -179,23 +176,19 @@ pub struct WorkerArena<'p> {
 unsafe impl Send for WorkerArena<'_> {}
 
 impl WorkerPool {
-    /// A pool with `worker_count` slots made now, each two arenas of `budget_bytes`
-    /// named `<name>.worker<i>.a` and `.b`.
+    /// A pool with `worker_count` slots made now, each two arenas built with
+    /// `arena_config` and named `<name>.worker<i>.a` and `.b`.
     pub(super) fn new(
         name: &'static str,
         worker_count: usize,
-        budget_bytes: usize,
-        trim: Option<TrimPolicy>,
-        backing: Backing,
+        arena_config: ArenaConfig,
         owner: u64,
     ) -> WorkerPool {
         let pool = WorkerPool {
             first: Box::new(Segment::new()),
             slot_count: AtomicUsize::new(0),
             name,
-            budget_bytes,
-            trim,
-            backing,
+            arena_config,
             owner,
             frame_index: 0,
             set: 0,
@@ -378,13 +371,7 @@ impl WorkerPool {
         let arena = |suffix: &str| {
             Arena::with_config(
                 format!("{}.worker{index}.{suffix}", self.name),
-                ArenaConfig {
-                    initial_capacity: self.budget_bytes.max(1),
-                    budget_bytes: Some(self.budget_bytes),
-                    trim: self.trim,
-                    backing: self.backing,
-                    ..ArenaConfig::default()
-                },
+                self.arena_config.clone(),
             )
         };
         let slot = segment.slots[bit].get_or_init(|| {

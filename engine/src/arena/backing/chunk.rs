@@ -65,16 +65,19 @@ impl Chunk {
         })
     }
 
-    /// Reserves `reserve` bytes of address space (rounded up to whole pages) and
-    /// commits the first `capacity` of them, or `None` if the system refuses either,
-    /// or `capacity` is more than the reservation. Only where reserved backing is
+    /// Reserves `reserved` bytes of address space, whole pages as
+    /// [`reservation_size`](Chunk::reservation_size) gives them, and commits the
+    /// first `capacity` of them, or `None` if the system refuses either, or
+    /// `capacity` is more than the reservation. Only where reserved backing is
     /// available ([`Backing::is_available`](crate::Backing::is_available)).
     #[cfg(reserved_backing)]
-    pub(crate) fn reserve(reserve: usize, capacity: usize, base_offset: usize) -> Option<Chunk> {
-        let reserved = reserved::round_to_pages(reserve)?;
+    pub(crate) fn reserve(reserved: usize, capacity: usize, base_offset: usize) -> Option<Chunk> {
+        debug_assert_eq!(Chunk::reservation_size(reserved), reserved, "whole pages");
         if capacity > reserved {
             return None;
         }
+        // A size too big to round to pages is refused here too: no room is left
+        // past it for the guard page.
         let start = reserved::reserve(reserved)?;
         if !bump::ends_in_low_half(start.as_ptr().addr(), reserved) {
             // The fast path's one compare needs the arena's memory below
@@ -96,7 +99,11 @@ impl Chunk {
 
     /// Without reserved backing no chunk is ever reserved.
     #[cfg(not(reserved_backing))]
-    pub(crate) fn reserve(_reserve: usize, _capacity: usize, _base_offset: usize) -> Option<Chunk> {
+    pub(crate) fn reserve(
+        _reserved: usize,
+        _capacity: usize,
+        _base_offset: usize,
+    ) -> Option<Chunk> {
         None
     }
 
