@@ -116,11 +116,11 @@ fn committed_memory_stays_flat_over_10k_frames() {
         let used = frames.stats().used_bytes;
         largest_frame = largest_frame.max(used);
         smallest_frame = smallest_frame.min(used);
+        let memory_now = memory(&frames);
         if tick + 1 == WARM_UP {
-            warm = Some(memory(&frames));
+            warm = Some(memory_now.clone());
         } else if let Some(warm) = &warm {
-            for ((now, at_warm_up), arena) in memory(&frames).iter().zip(warm).zip(frames.arenas())
-            {
+            for ((now, at_warm_up), arena) in memory_now.iter().zip(warm).zip(frames.arenas()) {
                 assert_eq!(
                     now.2,
                     at_warm_up.2,
@@ -135,12 +135,11 @@ fn committed_memory_stays_flat_over_10k_frames() {
             }
         }
         if tick + 1 == SETTLED {
-            settled = Some(memory(&frames));
+            settled = Some(memory_now);
             committed_when_settled = frames.stats().committed_bytes;
         } else if let Some(settled) = &settled {
             assert_eq!(
-                &memory(&frames),
-                settled,
+                &memory_now, settled,
                 "frame {tick}: the arenas changed after settling"
             );
             assert_eq!(frames.stats().committed_bytes, committed_when_settled);

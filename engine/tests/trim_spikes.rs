@@ -1,13 +1,13 @@
 //! After one spike frame (6 MiB, then 64 MiB) with the default `FrameConfig`, the
-//! frame arenas' committed bytes and the process's resident memory
-//! (`/proc/self/statm`) come back to within 1 MiB of where they were before the
+//! frame arenas' committed bytes and the process's resident memory (`VmRSS` in
+//! `/proc/self/status`) come back to within 1 MiB of where they were before the
 //! spike, within `FrameConfig::trim_within_frames` frames.
 //!
 //! Resident memory is the whole process's, so this binary runs without the test
 //! harness (`harness = false` in Cargo.toml): no other test allocates beside it.
 
 mod common;
-use common::under_sanitizer;
+use common::{proc_status_kib, under_sanitizer};
 use engine::{FrameArenas, FrameConfig};
 use std::hint::black_box;
 
@@ -28,29 +28,9 @@ fn run_frame(frames: &mut FrameArenas, bytes: usize) -> u64 {
     black_box(data[bytes / 2]) as u64 + scratch_sum
 }
 
-fn committed(frames: &FrameArenas) -> usize {
-    frames
-        .arenas()
-        .map(|arena| arena.stats().committed_bytes)
-        .sum()
-}
-
-/// Resident bytes of this process, from `/proc/self/statm` (its second field, in
-/// pages).
-fn resident_bytes(page_bytes: usize) -> Option<usize> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: usize = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * page_bytes)
-}
-
-fn page_bytes() -> usize {
-    std::process::Command::new("getconf")
-        .arg("PAGESIZE")
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .and_then(|text| text.trim().parse().ok())
-        .unwrap_or(4096)
+/// Resident bytes of this process (`VmRSS` in `/proc/self/status`).
+fn resident_bytes() -> Option<usize> {
+    proc_status_kib("VmRSS:").map(|kib| kib as usize * 1024)
 }
 
 struct SpikeResult {
@@ -64,23 +44,24 @@ struct SpikeResult {
     resident_back_in: Option<u64>,
 }
 
-fn spike(frames: &mut FrameArenas, spike_bytes: usize, page_bytes: usize) -> SpikeResult {
+fn spike(frames: &mut FrameArenas, spike_bytes: usize) -> SpikeResult {
     let within = u64::from(frames.config().trim_within_frames.expect("on by default"));
-    let committed_before = committed(frames);
-    let resident_before = resident_bytes(page_bytes);
+    let committed_before = frames.stats().committed_bytes;
+    let resident_before = resident_bytes();
     black_box(run_frame(frames, spike_bytes));
-    let (mut committed_peak, mut resident_peak) = (committed(frames), resident_bytes(page_bytes));
+    let (mut committed_peak, mut resident_peak) =
+        (frames.stats().committed_bytes, resident_bytes());
     let (mut committed_back_in, mut resident_back_in) = (None, None);
     // The frame after the spike still holds it (it is the previous frame); count
     // frames from the spike's.
     for frames_after in 1..=within {
         black_box(run_frame(frames, FRAME_BYTES));
-        let committed_now = committed(frames);
+        let committed_now = frames.stats().committed_bytes;
         committed_peak = committed_peak.max(committed_now);
         if committed_back_in.is_none() && committed_now <= committed_before + TOLERANCE {
             committed_back_in = Some(frames_after);
         }
-        let resident_now = resident_bytes(page_bytes);
+        let resident_now = resident_bytes();
         resident_peak = resident_peak.max(resident_now);
         if resident_back_in.is_none()
             && let (Some(now), Some(before)) = (resident_now, resident_before)
@@ -92,17 +73,16 @@ fn spike(frames: &mut FrameArenas, spike_bytes: usize, page_bytes: usize) -> Spi
     SpikeResult {
         committed_before,
         committed_peak,
-        committed_after: committed(frames),
+        committed_after: frames.stats().committed_bytes,
         committed_back_in,
         resident_before,
         resident_peak,
-        resident_after: resident_bytes(page_bytes),
+        resident_after: resident_bytes(),
         resident_back_in,
     }
 }
 
 fn main() {
-    let page_bytes = page_bytes();
     let check_resident = cfg!(target_os = "linux") && !under_sanitizer();
     let mut frames = FrameArenas::new(FrameConfig::default());
     let within = frames.config().trim_within_frames.expect("on by default");
@@ -111,7 +91,7 @@ fn main() {
         black_box(run_frame(&mut frames, FRAME_BYTES));
     }
     for spike_mib in [6, 64] {
-        let result = spike(&mut frames, spike_mib * MIB, page_bytes);
+        let result = spike(&mut frames, spike_mib * MIB);
         let mib = |bytes: usize| bytes as f64 / MIB as f64;
         let opt_mib =
             |bytes: Option<usize>| bytes.map_or("n/a".to_owned(), |b| format!("{:.2}", mib(b)));

@@ -300,14 +300,15 @@ fn main() {
     // workers start big enough for all of a frame's jobs (about 5 KiB each): which
     // of them rayon's scheduling uses, and for how many jobs, is not the same in
     // every frame, so one could first need to grow after warm-up.
-    let mut frames = FrameArenas::new(FrameConfig {
+    let config = FrameConfig {
         name: "zero-alloc",
         budget_bytes: 16 * 1024,
         worker_count: THREADS,
         worker_budget_bytes: 32 * 1024,
         scratch_capacity_bytes: 64,
         ..FrameConfig::default() // trimming on, as by default
-    });
+    };
+    let mut frames = FrameArenas::new(config.clone());
     const WARM_UP: u64 = 64;
     const MEASURED: u64 = 2_000;
 
@@ -324,11 +325,8 @@ fn main() {
         .expect("rayon's thread starts");
     let mut frames = FrameArenas::new(FrameConfig {
         name: "zero-faults",
-        budget_bytes: 16 * 1024,
         worker_count: 1,
-        worker_budget_bytes: 32 * 1024,
-        scratch_capacity_bytes: 64,
-        ..FrameConfig::default()
+        ..config
     });
     one_thread.install(|| run(&mut frames, WARM_UP, MEASURED / 2, true));
     println!("test zero_alloc ... ok");
@@ -377,15 +375,12 @@ fn run(frames: &mut FrameArenas, warm_up: u64, measured: u64, check_faults: bool
         (minor - minor_before, major - major_before)
     });
 
-    let grow_counts: Vec<u64> = frames
-        .arenas()
-        .map(|arena| arena.stats().grow_count)
-        .collect();
+    let arenas_after = arena_counts(frames);
     println!(
         "zero_alloc: warm-up of {warm_up} frames: {} allocs, {} reallocs, {} deallocs; \
          {measured} measured frames: {} allocs, {} reallocs, {} deallocs \
          page faults (minor, major) {faults:?} \
-         (last overflow {overflow:?}, {overflow_count} in all; grow counts {grow_counts:?}; checksum {checksum})",
+         (last overflow {overflow:?}, {overflow_count} in all; (grow, trim) counts {arenas_after:?}; checksum {checksum})",
         warm_up_counts.0,
         warm_up_counts.1,
         warm_up_counts.2,
@@ -399,8 +394,7 @@ fn run(frames: &mut FrameArenas, warm_up: u64, measured: u64, check_faults: bool
         "steady frames called the system allocator (alloc, realloc, dealloc)"
     );
     assert_eq!(
-        arena_counts(frames),
-        arenas_before,
+        arenas_after, arenas_before,
         "steady frames grew or trimmed an arena (grow, trim counts)"
     );
     // AddressSanitizer's allocator and shadow memory fault on their own.

@@ -403,18 +403,9 @@ fn each_panicking_twin_panics_with_its_twins_error_where_it_was_called() {
 #[test]
 fn reservation_exhausted() {
     const RESERVED: usize = 1 << 20;
-    let arena = Arena::with_config(
-        "reserved",
-        ArenaConfig {
-            backing: Backing::Reserved {
-                reserve_bytes: RESERVED,
-            },
-            ..ArenaConfig::default()
-        },
-    );
-    if arena.config().backing == Backing::Chunked {
-        return; // no reserved backing on this target (`Backing::is_available`)
-    }
+    let Some(arena) = crate::reserved("reserved", RESERVED, None) else {
+        return;
+    };
     assert_fails_cleanly(
         &arena,
         |arena| arena.try_alloc_slice_fill_copy(RESERVED, 0u8).unwrap_err(),

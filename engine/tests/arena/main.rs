@@ -25,7 +25,7 @@ mod strings;
 mod threads;
 mod trim;
 
-use engine::{Arena, ArenaConfig, Backing};
+use engine::{Arena, ArenaConfig, Backing, TrimPolicy};
 
 /// Read by AddressSanitizer's runtime at start-up (when the tests are built with
 /// `-Zsanitizer=address`; otherwise nothing calls it): let an allocation the
@@ -59,6 +59,23 @@ pub fn chunked(name: &str, config: ArenaConfig) -> Arena {
             ..config
         },
     )
+}
+
+/// An arena with reserved backing ([`Backing::Reserved`]) of `reserve_bytes`;
+/// `None` on targets without it ([`Backing::is_available`]), where the arena would
+/// be chunked instead.
+pub fn reserved(name: &str, reserve_bytes: usize, trim: Option<TrimPolicy>) -> Option<Arena> {
+    if !Backing::is_available() {
+        return None;
+    }
+    Some(Arena::with_config(
+        name,
+        ArenaConfig {
+            backing: Backing::Reserved { reserve_bytes },
+            trim,
+            ..ArenaConfig::default()
+        },
+    ))
 }
 
 /// [`debug_arena`], chunked.

@@ -5,21 +5,8 @@
 //! `ENGINE_DEFAULT_BACKING=reserved`.) Each test returns early on targets without
 //! it ([`Backing::is_available`]).
 
+use crate::reserved;
 use engine::{Arena, ArenaConfig, ArenaVec, Backing, TrimPolicy};
-
-fn reserved(name: &str, reserve_bytes: usize, trim: Option<TrimPolicy>) -> Option<Arena> {
-    if !Backing::is_available() {
-        return None;
-    }
-    Some(Arena::with_config(
-        name,
-        ArenaConfig {
-            backing: Backing::Reserved { reserve_bytes },
-            trim,
-            ..ArenaConfig::default()
-        },
-    ))
-}
 
 #[test]
 fn a_list_grows_from_empty_to_a_million_elements_without_moving() {
