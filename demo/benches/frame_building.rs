@@ -19,7 +19,8 @@
 //! The building code is the demo's (`demo::scene::build`, `demo::overlay`), generic
 //! over where its lists live (`demo::lists::ListStorage`).
 //!
-//! Two views: the whole world (every object visible) and about a tenth of it.
+//! Two views: the whole world (every object visible) and about a tenth of it, which
+//! looks somewhere else every frame (`frame_setup::PLACES` says why).
 //!
 //! `cargo bench -p demo --bench frame_building`
 //! (`-- --measurement-time 8` on a loaded machine).
@@ -30,13 +31,14 @@ mod frame_setup;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use demo::lists::{InArena, OnHeap};
-use demo::options::Options;
 use demo::overlay;
 use demo::scene::build::DrawLists;
 use demo::scene::parallel::{self, Split, build_draws_in_parallel};
 use demo::threads::FrameThreads;
 use engine::{ArenaVec, FrameArenas, FrameConfig};
-use frame_setup::{OBJECTS, VIEWS, build, frame_arenas, input, level, overlay_lines};
+use frame_setup::{
+    OBJECTS, VIEWS, build, frame_arenas, frame_config, inputs, level, overlay_lines,
+};
 use std::hint::black_box;
 
 fn frame_building(c: &mut Criterion) {
@@ -45,14 +47,17 @@ fn frame_building(c: &mut Criterion) {
     let mut group = c.benchmark_group("frame_building");
     group.throughput(Throughput::Elements(OBJECTS as u64));
     for (view, scale) in VIEWS {
-        let input = input(&level, scale);
+        let inputs = inputs(&level, scale);
+        // Each frame looks at the next place, round the list.
+        let mut places = inputs.iter().cycle();
 
         let mut frames = frame_arenas();
         group.bench_function(BenchmarkId::new("frame_arenas", view), |b| {
             b.iter(|| {
+                let input = places.next().expect("a cycle never ends");
                 let frame = frames.begin_frame();
                 let mut lists = DrawLists::new_in(&InArena(frame.arena()));
-                build(&mut lists, &input, &lines);
+                build(&mut lists, input, &lines);
                 black_box(lists.into_slices());
             });
         });
@@ -60,9 +65,10 @@ fn frame_building(c: &mut Criterion) {
         let mut arena = engine::Arena::new("frame");
         group.bench_function(BenchmarkId::new("one_arena", view), |b| {
             b.iter(|| {
+                let input = places.next().expect("a cycle never ends");
                 arena.reset();
                 let mut lists = DrawLists::new_in(&InArena(&arena));
-                build(&mut lists, &input, &lines);
+                build(&mut lists, input, &lines);
                 black_box(lists.into_slices());
             });
         });
@@ -74,17 +80,16 @@ fn frame_building(c: &mut Criterion) {
             "the bench thread builds frames with the pool"
         );
         let mut frames = FrameArenas::new(FrameConfig {
-            name: "frame",
-            budget_bytes: Options::default().frame_budget,
             worker_count: threads.count(),
             worker_budget_bytes: parallel::worker_budget_bytes(OBJECTS),
-            ..FrameConfig::default()
+            ..frame_config()
         });
         let pool = threads.pool().expect("two threads");
         group.bench_function(BenchmarkId::new("frame_arenas_2_threads", view), |b| {
             b.iter(|| {
+                let input = places.next().expect("a cycle never ends");
                 let frame = frames.begin_frame();
-                let mut lists = build_draws_in_parallel(&frame, pool, &input, Split::DEMO);
+                let mut lists = build_draws_in_parallel(&frame, pool, input, Split::DEMO);
                 let mut overlay = ArenaVec::new_in(frame.arena());
                 overlay::build(&mut overlay, &lines, 1.0);
                 lists.overlay = overlay.into_slice();
@@ -94,16 +99,18 @@ fn frame_building(c: &mut Criterion) {
 
         group.bench_function(BenchmarkId::new("fresh_vecs", view), |b| {
             b.iter(|| {
+                let input = places.next().expect("a cycle never ends");
                 let mut lists = DrawLists::new_in(&OnHeap);
-                build(&mut lists, &input, &lines);
+                build(&mut lists, input, &lines);
             });
         });
 
         let mut reused = DrawLists::new_in(&OnHeap);
         group.bench_function(BenchmarkId::new("reused_vecs", view), |b| {
             b.iter(|| {
+                let input = places.next().expect("a cycle never ends");
                 reused.clear();
-                build(&mut reused, &input, &lines);
+                build(&mut reused, input, &lines);
             });
         });
     }

@@ -4,8 +4,9 @@
 //! fastest of them (other processes only ever add time, so the fastest frame is the
 //! closest to the uncontended cost). Criterion's run times each contender for
 //! seconds, one after the other, so a change of load between them moves their
-//! ratio; here it lands on all of them alike. Prints a Markdown table, in µs per
-//! frame.
+//! ratio; here it lands on all of them alike. The tenth-visible view moves every
+//! frame, and all contenders see the same places (`frame_setup::PLACES`). Prints a
+//! Markdown table, in µs per frame.
 //!
 //! `cargo bench -p demo --bench frame_building_interleaved [-- ROUNDS]`
 
@@ -14,20 +15,26 @@
 mod frame_setup;
 
 use demo::lists::{InArena, OnHeap};
-use demo::scene::build::DrawLists;
-use frame_setup::{VIEWS, build, frame_arenas, input, level, overlay_lines};
+use demo::scene::build::{BuildInput, DrawLists};
+use frame_setup::{VIEWS, build, frame_arenas, inputs, level, overlay_lines};
 use std::hint::black_box;
 use std::time::Instant;
 
 /// Frames timed per contender per round; the fastest counts.
 const TIMINGS: usize = 40;
 
-/// The fastest of [`TIMINGS`] runs of `frame`, in µs.
-fn fastest(mut frame: impl FnMut()) -> f64 {
+/// The fastest of [`TIMINGS`] runs of `frame`, in µs. Run `i` gets the input at
+/// `first + i`, round `inputs`, so that every contender sees the same views.
+fn fastest<'a>(
+    inputs: &'a [BuildInput<'a>],
+    first: usize,
+    mut frame: impl FnMut(&'a BuildInput<'a>),
+) -> f64 {
     let mut best = f64::MAX;
-    for _ in 0..TIMINGS {
+    for run in 0..TIMINGS {
+        let input = &inputs[(first + run) % inputs.len()];
         let start = Instant::now();
-        frame();
+        frame(input);
         best = best.min(start.elapsed().as_secs_f64() * 1e6);
     }
     best
@@ -46,31 +53,32 @@ fn main() {
     println!("| view | contender | fastest round | median round | ÷ reused `Vec`s (median) |");
     println!("|---|---|---:|---:|---:|");
     for (view, scale) in VIEWS {
-        let input = input(&level, scale);
+        let inputs = inputs(&level, scale);
         let mut frames = frame_arenas();
         let mut arena = engine::Arena::new("frame");
         let mut reused = DrawLists::new_in(&OnHeap);
         let mut times: [Vec<f64>; 4] = Default::default();
-        for _ in 0..rounds {
-            times[0].push(fastest(|| {
+        for round in 0..rounds {
+            let first = round * TIMINGS;
+            times[0].push(fastest(&inputs, first, |input| {
                 let frame = frames.begin_frame();
                 let mut lists = DrawLists::new_in(&InArena(frame.arena()));
-                build(&mut lists, &input, &lines);
+                build(&mut lists, input, &lines);
                 black_box(lists.into_slices());
             }));
-            times[1].push(fastest(|| {
+            times[1].push(fastest(&inputs, first, |input| {
                 arena.reset();
                 let mut lists = DrawLists::new_in(&InArena(&arena));
-                build(&mut lists, &input, &lines);
+                build(&mut lists, input, &lines);
                 black_box(lists.into_slices());
             }));
-            times[2].push(fastest(|| {
+            times[2].push(fastest(&inputs, first, |input| {
                 let mut lists = DrawLists::new_in(&OnHeap);
-                build(&mut lists, &input, &lines);
+                build(&mut lists, input, &lines);
             }));
-            times[3].push(fastest(|| {
+            times[3].push(fastest(&inputs, first, |input| {
                 reused.clear();
-                build(&mut reused, &input, &lines);
+                build(&mut reused, input, &lines);
             }));
         }
         for all in &mut times {
