@@ -26,6 +26,7 @@ use demo::renderer::offscreen::OffscreenTarget;
 use demo::scene::CameraInput;
 use demo::state::DemoState;
 use demo::stats::FrameReport;
+use integration_tests::StatsCsv;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -296,41 +297,6 @@ fn level_switching() {
     );
 }
 
-/// A `--stats` CSV, its columns looked up by name.
-struct StatsCsv {
-    columns: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl StatsCsv {
-    fn read(path: &Path) -> StatsCsv {
-        let text = std::fs::read_to_string(path).unwrap();
-        let mut lines = text.lines();
-        let header = lines.next().expect("a header");
-        assert_eq!(header, demo::stats::CSV_HEADER);
-        StatsCsv {
-            columns: header.split(',').map(str::to_owned).collect(),
-            rows: lines
-                .map(|line| line.split(',').map(str::to_owned).collect())
-                .collect(),
-        }
-    }
-
-    /// Column `name` of frame `frame` (its row), as an integer.
-    fn get(&self, frame: u64, name: &str) -> u64 {
-        let column = self
-            .columns
-            .iter()
-            .position(|column| column == name)
-            .unwrap_or_else(|| panic!("no column {name}"));
-        let row = &self.rows[frame as usize];
-        assert_eq!(row[0], frame.to_string(), "rows are in frame order");
-        row[column]
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} of frame {frame}: {}", row[column]))
-    }
-}
-
 const SPIKE_EVERY: u64 = 40;
 const SPIKES: u64 = 3;
 /// Far fewer than the default 240, so that the run stays short.
@@ -354,6 +320,7 @@ fn spikes_give_their_memory_back() {
     };
     demo::headless::run(&options, |_, _| {}).expect("headless run");
     let stats = StatsCsv::read(&csv);
+    assert_eq!(stats.columns.join(","), demo::stats::CSV_HEADER);
     assert_eq!(stats.rows.len() as u64, frames);
     let committed = |frame| stats.get(frame, "frame_committed_bytes");
     let within = u64::from(TRIM_WITHIN_FRAMES);

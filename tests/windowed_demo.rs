@@ -8,6 +8,7 @@
 
 use demo::alloc_counter::{COUNTING, CountingAllocator};
 use demo::options::Options;
+use integration_tests::StatsCsv;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -101,28 +102,21 @@ fn main() {
                 .arg(&exe)
                 .env_remove("WAYLAND_DISPLAY"),
         );
-        let csv = std::fs::read_to_string(tmp("window.csv")).unwrap();
-        let rows: Vec<&str> = csv.lines().skip(1).collect();
+        let stats = StatsCsv::read(&tmp("window.csv"));
+        let rows = &stats.rows;
         assert_eq!(rows.len() as u64, FRAMES, "one CSV row per presented frame");
-        let levels: std::collections::BTreeSet<&str> = rows
-            .iter()
-            .map(|row| row.split(',').nth(1).unwrap())
-            .collect();
+        let levels: std::collections::BTreeSet<&str> =
+            rows.iter().map(|row| row[1].as_str()).collect();
         assert_eq!(levels.len(), 2, "both levels were played");
-        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
-        let column = |row: &str, name: &str| -> u64 {
-            let index = header.iter().position(|column| *column == name).unwrap();
-            row.split(',').nth(index).unwrap().parse().unwrap()
-        };
         // After warm-up, frame building allocates only when the frame arenas take
         // chunks (a burst's growth, the reset after it, a trim).
         let allocating: Vec<u64> = rows
             .iter()
             .filter(|row| {
-                column(row, "frame") >= 30
-                    && column(row, "demo_allocs") > column(row, "frame_chunks_taken")
+                stats.value(row, "frame") >= 30
+                    && stats.value(row, "demo_allocs") > stats.value(row, "frame_chunks_taken")
             })
-            .map(|row| column(row, "frame"))
+            .map(|row| stats.value(row, "frame"))
             .collect();
         assert!(
             allocating.is_empty(),
@@ -130,19 +124,19 @@ fn main() {
         );
         let bursts: Vec<u64> = rows
             .iter()
-            .filter(|row| column(row, "burst_fragments") > 0)
-            .map(|row| column(row, "frame"))
+            .filter(|row| stats.value(row, "burst_fragments") > 0)
+            .map(|row| stats.value(row, "frame"))
             .collect();
         assert_eq!(bursts, [89, 179, 269], "a burst every {SPIKE_EVERY} frames");
         let last = rows.last().unwrap();
         assert!(
-            column(last, "frame_trim_count") >= 2,
+            stats.value(last, "frame_trim_count") >= 2,
             "the first two bursts were given back by frame 299"
         );
-        let wgpu: u64 = rows.iter().map(|row| column(row, "wgpu_allocs")).sum();
+        let wgpu: u64 = rows.iter().map(|row| stats.value(row, "wgpu_allocs")).sum();
         let chunk_frames = rows
             .iter()
-            .filter(|row| column(row, "frame") >= 30 && column(row, "demo_allocs") > 0)
+            .filter(|row| stats.value(row, "frame") >= 30 && stats.value(row, "demo_allocs") > 0)
             .count();
         println!(
             "  after warm-up, heap allocations in frame building only for the frame arenas' chunks \

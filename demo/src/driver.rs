@@ -96,12 +96,11 @@ impl RunSummary {
             self.elapsed.as_secs_f64() * 1000.0 / self.frames.max(1) as f64
         );
         if let Some(r) = &self.last {
-            let arena_chunks =
-                if r.demo_heap.allocations > 0 && r.demo_allocations_are_arena_chunks() {
-                    " (the frame arenas' chunks)"
-                } else {
-                    ""
-                };
+            let arena_chunks = if r.demo_allocations_are_arena_chunks() {
+                " (the frame arenas' chunks)"
+            } else {
+                ""
+            };
             println!(
                 "last frame: {} objects, {} visible, {} draws; heap allocations: demo {}{arena_chunks}, wgpu {}; \
                  frame arena {} B (high-water {} B), level {} B, assets {} B, gpu ring {} B",
@@ -308,12 +307,12 @@ impl FrameDriver {
             heap_live_bytes: heap_at_end.live_bytes(),
             frame: work.frame,
             workers: work.workers,
-            frame_trim_count: work.frame_trims.0,
-            frame_trimmed_bytes: work.frame_trims.1,
+            frame_trim_count: work.frame_trim_count,
+            frame_trimmed_bytes: work.frame_trimmed_bytes,
             frame_grow_count: work.frame_grows,
             frame_chunks_taken: work.frame_chunks_taken,
-            overflow_count: work.overflows.0,
-            last_overflow: work.overflows.1,
+            overflow_count: work.overflow_count,
+            last_overflow: work.last_overflow,
             burst_fragments: work.burst_fragments,
             level: work.level,
             assets: work.assets,

@@ -131,17 +131,19 @@ pub struct FrameWork {
     pub frame: FrameStats,
     /// The frame arenas' workers after the frame.
     pub workers: WorkerSummary,
-    /// Trims of the frame arenas (buffers, workers, scratch) so far, and the bytes
-    /// they gave back.
-    pub frame_trims: (u64, u64),
+    /// Trims of the frame arenas (buffers, workers, scratch) so far.
+    pub frame_trim_count: u64,
+    /// Bytes those trims gave back.
+    pub frame_trimmed_bytes: u64,
     /// Chunks the frame arenas took to grow so far.
     pub frame_grows: u64,
     /// Chunks the frame arenas took from the system in this frame, growing or
     /// trimming: the heap allocations the engine made for them.
     pub frame_chunks_taken: u64,
-    /// Frames that went over the frame budget so far, this one included, and the
-    /// last of them.
-    pub overflows: (u64, Option<Overflow>),
+    /// Frames that went over the frame budget so far, this one included.
+    pub overflow_count: u64,
+    /// The last of them.
+    pub last_overflow: Option<Overflow>,
     /// Fragments of this frame's debris burst (0: no burst).
     pub burst_fragments: usize,
     /// The level arena.
@@ -329,9 +331,11 @@ impl DemoState {
         let heap_at_start = alloc_counter::snapshot();
         let (width, height) = (size.0.max(1) as f32, size.1.max(1) as f32);
         let burst = std::mem::take(&mut self.burst_requested);
-        let budget_bytes = self.frames.config().budget_bytes;
-        let usual_frame_bytes = self.usual_frame_bytes;
-        let mut burst_fragments = 0;
+        let burst_fragments = if burst {
+            debris::fragment_count(self.usual_frame_bytes, self.frames.config().budget_bytes)
+        } else {
+            0
+        };
 
         // The demo's own frame building: everything here comes from the arenas.
         let build = tracing::info_span!("build_frame").entered();
@@ -366,7 +370,6 @@ impl DemoState {
                 }
             };
             if burst {
-                burst_fragments = debris::fragment_count(usual_frame_bytes, budget_bytes);
                 let debris = debris::build_debris(
                     arena,
                     &input,
@@ -421,8 +424,10 @@ impl DemoState {
 
         let (visible_count, draw_count, overlay_rects) =
             (lists.visible.len(), lists.draws.len(), lists.overlay.len());
+        // Walks every arena, so the workers and overflows read this one.
         let frame_stats = self.frames.stats();
-        let workers = self.worker_summary();
+        let workers = self.worker_summary(&frame_stats);
+        let (overflow_count, last_overflow) = self.overflows(&frame_stats);
         let chunk_counts = ChunkCounts::of(&self.frames);
         let trims_now = chunk_counts.trims - self.chunk_counts.trims;
         let chunks_taken = chunk_counts.taken() - self.chunk_counts.taken();
@@ -446,10 +451,12 @@ impl DemoState {
             overlay_rects,
             frame: frame_stats,
             workers,
-            frame_trims: (chunk_counts.trims, chunk_counts.trimmed_bytes),
+            frame_trim_count: chunk_counts.trims,
+            frame_trimmed_bytes: chunk_counts.trimmed_bytes,
             frame_grows: chunk_counts.grows,
             frame_chunks_taken: chunks_taken,
-            overflows: self.overflows(),
+            overflow_count,
+            last_overflow,
             burst_fragments,
             level: self.scene.level.arena_stats(),
             assets: self.scene.level.asset_stats(),
@@ -457,12 +464,12 @@ impl DemoState {
         }
     }
 
-    /// The frames that went over budget, the one in progress included:
-    /// [`FrameArenas::last_overflow`] counts a frame when the next one begins.
-    fn overflows(&self) -> (u64, Option<Overflow>) {
+    /// The frames that went over budget, the one in progress (`now`) included:
+    /// [`FrameArenas::last_overflow`] counts a frame only when the next one begins,
+    /// so it never holds `now` yet.
+    fn overflows(&self, now: &FrameStats) -> (u64, Option<Overflow>) {
         let (mut last, mut count) = self.frames.last_overflow();
-        let now = self.frames.stats();
-        if now.overflow_bytes > 0 && last.is_none_or(|last| last.frame_index != now.frame_index) {
+        if now.overflow_bytes > 0 {
             count += 1;
             last = Some(Overflow {
                 frame_index: now.frame_index,
@@ -472,13 +479,14 @@ impl DemoState {
         (count, last)
     }
 
-    /// The workers of the frame arenas, between frames.
-    fn worker_summary(&self) -> WorkerSummary {
+    /// The workers of the frame arenas, between frames; `now` is the frame arenas'
+    /// [`stats`](FrameArenas::stats).
+    fn worker_summary(&self, now: &FrameStats) -> WorkerSummary {
         let worker_count = self.frames.worker_count();
         WorkerSummary {
             threads: self.threads.count(),
             worker_count,
-            used_bytes: self.frames.stats().worker_used_bytes,
+            used_bytes: now.worker_used_bytes,
             budget_bytes: worker_count * self.frames.config().worker_budget_bytes,
             high_water_bytes: self
                 .frames

@@ -83,13 +83,14 @@ impl FrameReport {
         self.frame.committed_bytes + self.level.committed_bytes + self.assets.committed_bytes
     }
 
-    /// Whether the heap allocations of the demo's frame building were no more than
-    /// the chunks its frame arenas took from the system in the frame: the engine's
-    /// growth and trims, which a burst causes, not the demo's own code. A warm frame
-    /// without either makes none at all.
+    /// Whether the demo's frame building made heap allocations, and no more than the
+    /// chunks its frame arenas took from the system in the frame: the engine's
+    /// growth and trims, which a burst causes, not the demo's own code. False for a
+    /// frame without any, the warm frame's usual case.
     #[must_use]
     pub fn demo_allocations_are_arena_chunks(&self) -> bool {
-        self.demo_heap.allocations <= self.frame_chunks_taken
+        let allocations = self.demo_heap.allocations;
+        allocations > 0 && allocations <= self.frame_chunks_taken
     }
 }
 

@@ -41,8 +41,8 @@ const LABEL: [u8; 4] = [150, 150, 162, 255];
 pub const USED: [u8; 4] = super::BAR_FILL;
 /// Colour of the part of a column above the budget.
 pub const OVER: [u8; 4] = super::BAR_OVER;
-/// Colour of the committed-bytes line.
-pub const COMMITTED: [u8; 4] = [255, 214, 102, 255];
+/// Colour of the committed-bytes line: the overlay's title yellow.
+pub const COMMITTED: [u8; 4] = super::TITLE;
 /// Colour of the dashed budget line.
 pub const BUDGET: [u8; 4] = [236, 236, 244, 255];
 /// Colour of the tick above a frame with a trim.
