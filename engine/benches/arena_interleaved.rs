@@ -8,8 +8,12 @@
 //!
 //! `cargo bench -p engine --bench arena_interleaved [-- ROUNDS]`
 
+// This bench times the arenas' lists and lines, not std's or the big list.
+#[allow(dead_code)]
+mod collections;
 mod workloads;
 
+use collections::*;
 use std::hint::black_box;
 use std::time::Instant;
 use workloads::*;
@@ -174,6 +178,39 @@ fn main() {
             bumpalo_u64_reset,
             bump_scope_u64_reset,
         );
+        bench.time(
+            "push 10k u32, growing",
+            LIST_LEN,
+            After::Reset,
+            engine_push_grow,
+            bumpalo_push_grow,
+            bump_scope_push_grow,
+        );
+        bench.time(
+            "push 10k u32, reserved",
+            LIST_LEN,
+            After::Reset,
+            engine_push_reserved,
+            bumpalo_push_reserved,
+            bump_scope_push_reserved,
+        );
+        bench.time(
+            "format a line",
+            LINES,
+            After::Reset,
+            engine_format,
+            bumpalo_format,
+            bump_scope_format,
+        );
+        let ns = fastest(
+            LINES,
+            &mut bench.bump_scope,
+            bump_scope_format_mut,
+            After::Reset.clear(),
+        );
+        bench
+            .results
+            .record("format a line", "bump_scope_fmt_mut", ns);
     }
 
     println!("{rounds} rounds, each the fastest of {TIMINGS} timings; ns per operation\n");

@@ -11,6 +11,25 @@ use std::str;
 /// Bytes [`ArenaString::from_fmt_in`] reserves before it formats: an overlay line.
 const FORMAT_ROOM: usize = 64;
 
+/// The writer behind [`ArenaString::from_fmt_in`]: `ArenaString`'s own `write_str`
+/// turns a full arena into `fmt::Error`, which would lose the arena's error; this one
+/// panics with it, so only an error from a `Display` implementation reaches
+/// `from_fmt_in`'s `expect`. It owns the string, so that each write reaches the bytes
+/// with no extra load, and its growth is out of line: `fmt::write` calls it once
+/// for every piece of the text.
+struct PanicOnFull<'a>(ArenaString<'a>);
+
+impl fmt::Write for PanicOnFull<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        let bytes = &mut self.0.bytes;
+        if bytes.capacity() - bytes.len() < text.len() {
+            self.0.grow_or_panic(text.len());
+        }
+        self.0.bytes.extend_from_reserved_copy(text.as_bytes());
+        Ok(())
+    }
+}
+
 /// A growable UTF-8 string whose bytes live in an arena: `String` for frame code.
 ///
 /// It grows like [`ArenaVec`] (in place while it is the arena's newest allocation),
@@ -128,21 +147,19 @@ impl<'a> ArenaString<'a> {
         // goes.
         let bytes = ArenaVec::try_with_capacity_in(FORMAT_ROOM, arena)
             .unwrap_or_else(|_| ArenaVec::new_in(arena));
-        let mut string = ArenaString { bytes };
-        // `ArenaString`'s own `write_str` turns a full arena into `fmt::Error`, which
-        // would lose the arena's error; this one panics with it, so only an error
-        // from a `Display` implementation reaches the `expect`.
-        struct PanicOnFull<'s, 'a>(&'s mut ArenaString<'a>);
-        impl fmt::Write for PanicOnFull<'_, '_> {
-            #[track_caller]
-            fn write_str(&mut self, text: &str) -> fmt::Result {
-                self.0.push_str(text);
-                Ok(())
-            }
-        }
-        fmt::Write::write_fmt(&mut PanicOnFull(&mut string), args)
+        let mut writer = PanicOnFull(ArenaString { bytes });
+        fmt::Write::write_fmt(&mut writer, args)
             .expect("a formatting trait implementation returned an error");
-        string
+        writer.0
+    }
+
+    /// Grows the string to hold `additional` more bytes, at least doubling, or
+    /// panics with the arena's error. Out of line, so that the writer's check for
+    /// room stays a compare and a copy.
+    #[cold]
+    #[inline(never)]
+    fn grow_or_panic(&mut self, additional: usize) {
+        self.bytes.reserve(additional);
     }
 
     /// The arena the string lives in.
