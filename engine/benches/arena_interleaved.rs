@@ -108,6 +108,8 @@ fn main() {
     let src = black_box(&source[..]);
     let long_source = long_source();
     let long_src = black_box(&long_source[..]);
+    let list_source: Vec<u32> = (0..LIST_LEN as u32).collect();
+    let list_src = black_box(&list_source[..]);
 
     for _ in 0..rounds {
         bench.time(
@@ -193,6 +195,14 @@ fn main() {
             engine_push_reserved,
             bumpalo_push_reserved,
             bump_scope_push_reserved,
+        );
+        bench.time(
+            "extend_from_slice, 10k u32",
+            LIST_LEN,
+            After::Reset,
+            |arena| engine_extend(arena, list_src),
+            |bump| bumpalo_extend(bump, list_src),
+            |bump| bump_scope_extend(bump, list_src),
         );
         bench.time(
             "format a line",
