@@ -380,7 +380,7 @@ fn lists_and_strings(c: &mut Criterion) {
         free,
     );
 
-    let source: Vec<u32> = (0..LIST_LEN as u32).collect();
+    let source = list_source();
     let src = black_box(&source[..]);
     arenas_on(
         &mut group,

@@ -108,8 +108,8 @@ fn main() {
     let src = black_box(&source[..]);
     let long_source = long_source();
     let long_src = black_box(&long_source[..]);
-    let list_source: Vec<u32> = (0..LIST_LEN as u32).collect();
-    let list_src = black_box(&list_source[..]);
+    let list_items = list_source();
+    let list_src = black_box(&list_items[..]);
 
     for _ in 0..rounds {
         bench.time(

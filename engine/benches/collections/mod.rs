@@ -23,6 +23,11 @@ pub const LINES: usize = 1_000;
 /// Mixed into every pushed or formatted value; read through `black_box` once per call.
 const SALT: u32 = 0x2a;
 
+/// The slice the `extend_from_slice` workload appends: [`LIST_LEN`] values.
+pub fn list_source() -> Vec<u32> {
+    (0..LIST_LEN as u32).collect()
+}
+
 /// The `fps`, frame number and milliseconds of line `i`.
 #[inline(always)]
 fn line_values(i: u32, salt: u32) -> (u32, u64, f64) {

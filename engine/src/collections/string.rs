@@ -21,8 +21,7 @@ struct PanicOnFull<'a>(ArenaString<'a>);
 
 impl fmt::Write for PanicOnFull<'_> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
-        let bytes = &mut self.0.bytes;
-        if bytes.capacity() - bytes.len() < text.len() {
+        if self.0.capacity() - self.0.len() < text.len() {
             self.0.grow_or_panic(text.len());
         }
         self.0.bytes.extend_from_reserved_copy(text.as_bytes());
